@@ -1,0 +1,5 @@
+"""`python -m idstore` runs the CLI."""
+
+from idstore.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""The identitystore service model, loaded once from the installed botocore.
+
+Everything the AWS front end knows about operations, members and constraints comes from here:
+operation names, input and output shapes, required members, lengths, patterns and error shapes.
+Nothing is restated by hand. What the model does not say (which profile members UpdateUser may
+address, the Identity Center rules) is derived from it in `operations.py`, or kept as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+SERVICE = "identitystore"
+
+# The operations this build serves first appeared together in botocore 1.44 (see SPEC §1).
+_REQUIRED_OPERATIONS = {"DescribeIdentityStore", "ListIdentityStores", "UpdateIdentityStore"}
+
+
+def lower_camel(name: str) -> str:
+    """`UserName` → `userName`: the spelling AWS uses in messages and attribute paths."""
+    return name[:1].lower() + name[1:]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded service model with the look-ups the front end needs."""
+
+    model: ServiceModel
+
+    @property
+    def target_prefix(self) -> str:
+        return str(self.model.metadata["targetPrefix"])
+
+    @cached_property
+    def operation_names(self) -> frozenset[str]:
+        return frozenset(self.model.operation_names)
+
+    def operation(self, name: str) -> OperationModel:
+        return self.model.operation_model(name)
+
+    def shape(self, name: str) -> Shape:
+        return self.model.shape_for(name)
+
+    def structure(self, name: str) -> StructureShape:
+        shape = self.model.shape_for(name)
+        assert isinstance(shape, StructureShape)
+        return shape
+
+    @cached_property
+    def error_names(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.model.error_shapes)
+
+
+def load_spec() -> Spec:
+    """Load the identitystore model from botocore; refuse a botocore too old to serve it."""
+    model = botocore.session.get_session().get_service_model(SERVICE)
+    missing = _REQUIRED_OPERATIONS - set(model.operation_names)
+    if missing:
+        raise RuntimeError(
+            f"the installed botocore's identitystore model lacks {sorted(missing)}; "
+            "idstore needs botocore>=1.44.5"
+        )
+    return Spec(model)

@@ -1,0 +1,255 @@
+"""The domain: identity stores, users, groups and memberships, as plain Python values.
+
+Design. A user's or group's *profile* (everything a client sets: names, e-mails, addresses,
+photos, ...) is one JSON object shaped exactly like the botocore service model's `User` / `Group`
+members (`UserName`, `Name.GivenName`, `Emails[].Value`). The service model is the schema of
+that document; nothing here restates its ~20 members, so a member added to the model flows
+through untouched, and the AWS read path can splice the stored JSON into a response without
+re-encoding it. The SCIM front end maps onto the same document.
+
+What the store must understand is pulled out as typed fields on the records below: ids,
+the Revision counter, status, external ids, timestamps and authors, and the normalised keys
+(`user_name_key`, `email_key`, `display_name_key`) that back the uniqueness indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+# Members of the profile document the domain itself relies on (the rest are opaque to it).
+USER_NAME = "UserName"
+DISPLAY_NAME = "DisplayName"
+EMAILS = "Emails"
+VALUE = "Value"
+EXTERNAL_IDS = "ExternalIds"
+ISSUER = "Issuer"
+ID = "Id"
+
+# The one extension AWS supports, holding the SCIM enterprise-user attributes (RFC 7643 §4.3)
+# that Identity Center keeps; `manager` is an object `{"value": <user id>}`.
+ENTERPRISE_EXTENSION = "aws:identitystore:enterprise"
+ENTERPRISE_ATTRIBUTES = (
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+    "manager",
+)
+MANAGER = "manager"
+MANAGER_VALUE = "value"
+
+# Reserved for IAM Identity Center itself; compared case-insensitively (SPEC §3).
+RESERVED_NAMES = frozenset({"administrator", "awsadministrators"})
+
+Json = dict[str, Any]
+T = TypeVar("T")
+
+
+class UserStatus(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+# Unique keys longer than this many UTF-8 bytes are stored as a digest: PostgreSQL cannot index
+# arbitrarily long text, and a 1,024-character display name can be 4 KiB.
+_MAX_KEY_BYTES = 256
+
+
+def _bounded(key: str) -> str:
+    raw = key.encode()
+    if len(raw) <= _MAX_KEY_BYTES:
+        return key
+    # \x01 cannot occur in a modelled value, so a digest never equals a short key.
+    return "\x01sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def normalise_key(value: str) -> str:
+    """The key for case-insensitive uniqueness and lookups (canonical caseless match)."""
+    return _bounded(unicodedata.normalize("NFC", unicodedata.normalize("NFD", value).casefold()))
+
+
+def external_id_key(external_id: ExternalId) -> str:
+    """The key for an (Issuer, Id) pair, which matches exactly."""
+    return _bounded(f"{external_id.issuer}\x1f{external_id.id}")
+
+
+def is_reserved_name(value: str) -> bool:
+    return value.casefold() in RESERVED_NAMES
+
+
+def now() -> datetime:
+    """The current time, truncated to the millisecond precision the store keeps."""
+    t = datetime.now(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def new_store_id() -> str:
+    """`d-` followed by 10 lower-case hex digits, as AWS issues them."""
+    return "d-" + secrets.token_hex(5)
+
+
+def new_resource_id(store_id: str) -> str:
+    """`<10 hex of the store id>-<uuid4>`: the form AWS uses for non-migrated stores."""
+    prefix = store_id[2:12] if store_id.startswith("d-") else store_id.replace("-", "")[:10]
+    return f"{prefix}-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalId:
+    issuer: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """Who created and last changed a record, and when."""
+
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def new(cls, actor: str, at: datetime) -> Audit:
+        return cls(at, actor, at, actor)
+
+    def touched(self, actor: str, at: datetime) -> Audit:
+        return Audit(self.created_at, self.created_by, at, actor)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityStore:
+    store_id: str
+    seq: int
+    created_at: datetime
+    # The model's NetworkConfiguration document, or None when unrestricted.
+    network_configuration: Json | None = None
+    user_count: int = 0
+    group_count: int = 0
+
+
+def _loads(text: str | None) -> Json:
+    return orjson.loads(text) if text else {}
+
+
+def _external_ids(attributes: Json) -> tuple[ExternalId, ...]:
+    return tuple(
+        ExternalId(item[ISSUER], item[ID])
+        for item in attributes.get(EXTERNAL_IDS) or ()
+        if isinstance(item, dict) and ISSUER in item and ID in item
+    )
+
+
+@dataclass(frozen=True)
+class UserData:
+    """What a writer supplies for a user: the profile document, extensions and status."""
+
+    attributes: Json
+    extensions: Json = field(default_factory=dict)
+    status: UserStatus = UserStatus.ENABLED
+
+    @property
+    def user_name_key(self) -> str:
+        return normalise_key(self.attributes.get(USER_NAME) or "")
+
+    @property
+    def email_key(self) -> str | None:
+        """The normalised e-mail address, or None when the user has none (AWS allows that)."""
+        emails = self.attributes.get(EMAILS) or []
+        value = emails[0].get(VALUE) if emails and isinstance(emails[0], dict) else None
+        return normalise_key(value) if isinstance(value, str) and value else None
+
+    @property
+    def external_ids(self) -> tuple[ExternalId, ...]:
+        return _external_ids(self.attributes)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A stored user. The profile stays JSON text until someone needs it parsed."""
+
+    store_id: str
+    user_id: str
+    seq: int
+    revision: int
+    status: UserStatus
+    audit: Audit
+    attributes_json: str
+    extensions_json: str | None
+
+    @cached_property
+    def attributes(self) -> Json:
+        return _loads(self.attributes_json)
+
+    @cached_property
+    def extensions(self) -> Json:
+        return _loads(self.extensions_json)
+
+    def data(self) -> UserData:
+        """The writable part, as a starting point for an update."""
+        return UserData(dict(self.attributes), dict(self.extensions), self.status)
+
+
+@dataclass(frozen=True)
+class GroupData:
+    attributes: Json
+
+    @property
+    def display_name_key(self) -> str | None:
+        value = self.attributes.get(DISPLAY_NAME)
+        return normalise_key(value) if isinstance(value, str) and value else None
+
+    @property
+    def external_ids(self) -> tuple[ExternalId, ...]:
+        return _external_ids(self.attributes)
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    store_id: str
+    group_id: str
+    seq: int
+    revision: int
+    audit: Audit
+    attributes_json: str
+
+    @cached_property
+    def attributes(self) -> Json:
+        return _loads(self.attributes_json)
+
+    def data(self) -> GroupData:
+        return GroupData(dict(self.attributes))
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    store_id: str
+    membership_id: str
+    seq: int
+    group_id: str
+    user_id: str
+    audit: Audit
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated listing; `after` is the cursor for the next page."""
+
+    items: list[T]
+    after: int | None
+
+
+def dump_json(value: Mapping[str, Any]) -> str:
+    return orjson.dumps(value).decode()

@@ -1,0 +1,147 @@
+"""The database schema: SQLAlchemy Core tables on one MetaData, the only definition of the tables.
+
+Invariants live here, as constraints, so they hold across threads, processes and front ends:
+
+- every table carries `store_id`, and every unique key is scoped by it;
+- user names, e-mail addresses and group display names are unique per store through unique
+  indexes on normalised (casefolded) key columns; NULL keys (no e-mail, no display name) are
+  never equal, so they do not collide;
+- external ids are unique per store and resource kind, in their own tables;
+- a (group, user) pair has at most one membership;
+- memberships and external ids reference their user or group by `seq` with ON DELETE CASCADE,
+  so deleting a user or group removes them in the same transaction.
+
+`seq` is an ascending surrogate key: it is the creation order that keyset pagination follows.
+Timestamps are integer milliseconds since the epoch. Alembic migrations must produce exactly this
+metadata (a test runs `alembic check` on each dialect).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# An INTEGER PRIMARY KEY is SQLite's rowid; BIGINT everywhere else.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+STORE_FK = "identity_stores.store_id"
+
+identity_stores = Table(
+    "identity_stores",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("store_id", String(36), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("network_configuration", Text),
+    # Counters kept in the same transaction as every create and delete, for O(1) quota checks.
+    Column("user_count", Integer, nullable=False, server_default="0"),
+    Column("group_count", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("store_id"),
+)
+
+
+def _audit() -> list[Column[object]]:
+    return [
+        Column("created_at", BigInteger, nullable=False),
+        Column("created_by", Text, nullable=False),
+        Column("updated_at", BigInteger, nullable=False),
+        Column("updated_by", Text, nullable=False),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("store_id", String(36), ForeignKey(STORE_FK, ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("user_name_key", Text, nullable=False),
+    Column("email_key", Text),
+    Column("revision", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attributes", Text, nullable=False),
+    Column("extensions", Text),
+    *_audit(),
+    UniqueConstraint("store_id", "user_id"),
+    UniqueConstraint("store_id", "user_name_key"),
+    UniqueConstraint("store_id", "email_key"),
+    Index(None, "store_id", "seq"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("store_id", String(36), ForeignKey(STORE_FK, ondelete="CASCADE"), nullable=False),
+    Column("group_id", String(64), nullable=False),
+    Column("display_name_key", Text),
+    Column("revision", BigInteger, nullable=False),
+    Column("attributes", Text, nullable=False),
+    *_audit(),
+    UniqueConstraint("store_id", "group_id"),
+    UniqueConstraint("store_id", "display_name_key"),
+    Index(None, "store_id", "seq"),
+)
+
+
+def _external_ids(name: str, owner: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("seq", Seq, primary_key=True, autoincrement=True),
+        Column("store_id", String(36), nullable=False),
+        Column("owner_seq", Seq, ForeignKey(f"{owner}.seq", ondelete="CASCADE"), nullable=False),
+        # Issuer and Id, joined and bounded in length (see model.external_id_key).
+        Column("key", Text, nullable=False),
+        UniqueConstraint("store_id", "key"),
+        Index(None, "owner_seq"),
+    )
+
+
+user_external_ids = _external_ids("user_external_ids", "users")
+group_external_ids = _external_ids("group_external_ids", "groups")
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("store_id", String(36), nullable=False),
+    Column("membership_id", String(64), nullable=False),
+    Column("group_seq", Seq, ForeignKey("groups.seq", ondelete="CASCADE"), nullable=False),
+    Column("user_seq", Seq, ForeignKey("users.seq", ondelete="CASCADE"), nullable=False),
+    # The public ids, copied so that reads need no join.
+    Column("group_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    *_audit(),
+    UniqueConstraint("store_id", "membership_id"),
+    UniqueConstraint("group_seq", "user_seq"),
+    Index(None, "group_seq", "seq"),
+    Index(None, "user_seq", "seq"),
+)
+
+# Server-wide values shared by every process on the database (e.g. the page-token key).
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

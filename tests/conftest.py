@@ -1,0 +1,170 @@
+"""Fixtures shared by the whole suite: one conformance suite, run on every database.
+
+The database under test comes from `IDSTORE_TEST_DB`:
+
+- unset or `sqlite`: each test gets its own in-memory SQLite database;
+- a `postgresql://` URL of a server: the session creates a private database on that server
+  (dropped at the end), and each test starts from empty tables.
+
+`scripts/test` runs the suite once per database; CI runs both. Nothing is skipped for one
+backend.
+
+Fixtures:
+- `store`: an open, empty `Store` on the database under test;
+- `mock`: the in-process service over that store (`mock.store_id` is a fresh identity store);
+- `client`: a real boto3 `identitystore` client served in-process through `mock`;
+- `store_id`: `mock.store_id`;
+- `server`: a real HTTP server (uvicorn, in a thread) over the same store; `server.url`;
+- `http_client`: a boto3 client talking to `server` over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from idstore.app import App
+from idstore.config import Config
+from idstore.store import Store, open_store
+from idstore.store.schema import metadata
+from idstore.testing import IdentityStoreMock
+
+REGION = "us-east-1"
+
+
+def _backend() -> str:
+    return os.environ.get("IDSTORE_TEST_DB", "sqlite") or "sqlite"
+
+
+def pytest_report_header() -> str:
+    return f"idstore database under test: {_backend()}"
+
+
+@pytest.fixture(scope="session")
+def db_url() -> Iterator[str]:
+    """The URL tests open stores on: in-memory SQLite, or a private PostgreSQL database."""
+    backend = _backend()
+    if backend == "sqlite":
+        yield "sqlite://"
+        return
+    server = make_url(backend)
+    name = f"idstore_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(
+        server.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _shared_store(db_url: str) -> Iterator[Store | None]:
+    """PostgreSQL: one migrated Store for the session (tests empty its tables)."""
+    if db_url == "sqlite://":
+        yield None
+        return
+    store = open_store(db_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def store(db_url: str, _shared_store: Store | None) -> Iterator[Store]:
+    if _shared_store is None:
+        fresh = open_store(db_url)
+        yield fresh
+        fresh.close()
+        return
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name != "settings")
+    with _shared_store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield _shared_store
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config()
+
+
+@pytest.fixture
+def mock(store: Store, config: Config) -> Iterator[IdentityStoreMock]:
+    with IdentityStoreMock(store=store, config=config) as m:
+        yield m
+
+
+@pytest.fixture
+def client(mock: IdentityStoreMock) -> Any:
+    return boto3.client(
+        "identitystore",
+        region_name=REGION,
+        aws_access_key_id="AKIDTESTCLIENT",
+        aws_secret_access_key="secret",
+    )
+
+
+@pytest.fixture
+def store_id(mock: IdentityStoreMock) -> str:
+    return mock.store_id
+
+
+@dataclass
+class RunningServer:
+    url: str
+    app: App
+    port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(store: Store, config: Config) -> Iterator[RunningServer]:
+    """A real uvicorn server in a thread, over the test's store."""
+    import uvicorn
+
+    app = App(store, config)
+    port = _free_port()
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    yield RunningServer(f"http://127.0.0.1:{port}", app, port)
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def http_client(server: RunningServer) -> Any:
+    return boto3.client(
+        "identitystore",
+        endpoint_url=server.url,
+        region_name=REGION,
+        aws_access_key_id="AKIDHTTPCLIENT",
+        aws_secret_access_key="secret",
+    )
