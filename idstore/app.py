@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import signal
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -162,4 +164,9 @@ def serve(
             on_ready()
 
         server.startup = startup  # type: ignore[method-assign]
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
+    # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
     server.run()

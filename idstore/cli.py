@@ -6,19 +6,23 @@
 
 The database is `--db`, else `IDSTORE_DB`, else `idstore.db` in the working directory.
 Every command opens the store through `open_store`, which applies pending migrations.
+Heavy imports (SQLAlchemy, alembic, the web server) happen inside the commands that need them.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from idstore import __version__
 from idstore.config import DEFAULT_HOST, DEFAULT_PORT, Config, default_db_url
 from idstore.model import now
-from idstore.store import Store, open_store
+
+if TYPE_CHECKING:
+    from idstore.store import Store
 
 DB_HELP = (
     "Database URL: sqlite:///FILE or postgresql://USER@HOST/DB "
@@ -26,11 +30,13 @@ DB_HELP = (
 )
 
 
-def _db_option() -> click.decorators.FC:  # type: ignore[name-defined]
-    return click.option("--db", "db_url", metavar="URL", default=None, help=DB_HELP)
+db_option = click.option("--db", "db_url", metavar="URL", default=None, help=DB_HELP)
 
 
 def _open(db_url: str | None) -> Store:
+    # Imported here so that `--help` does not pay for SQLAlchemy and alembic.
+    from idstore.store import open_store
+
     url = db_url or default_db_url()
     try:
         return open_store(url)
@@ -49,7 +55,7 @@ def main() -> None:
 @click.option(
     "--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on."
 )
-@_db_option()
+@db_option
 @click.option(
     "--log-level",
     default="info",
@@ -62,6 +68,7 @@ def serve(host: str, port: int, db_url: str | None, log_level: str) -> None:
     from idstore.app import serve as run
 
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = Config.from_env(db_url=db_url)
     store = _open(config.db_url)
     stores = store.list_identity_stores(None, 1000).items
@@ -87,7 +94,7 @@ def stores() -> None:
 
 
 @stores.command("create")
-@_db_option()
+@db_option
 def stores_create(db_url: str | None) -> None:
     """Create an identity store; print its id alone on the last line."""
     created = _open(db_url).create_identity_store(now())
@@ -95,7 +102,7 @@ def stores_create(db_url: str | None) -> None:
 
 
 @stores.command("list")
-@_db_option()
+@db_option
 def stores_list(db_url: str | None) -> None:
     """List identity stores with their numbers of users and groups."""
     store = _open(db_url)

@@ -168,3 +168,10 @@ def http_client(server: RunningServer) -> Any:
         aws_access_key_id="AKIDHTTPCLIENT",
         aws_secret_access_key="secret",
     )
+
+
+@pytest.fixture
+def file_db_url(db_url: str, tmp_path: Any) -> str:
+    """A database URL that another process can open too: a SQLite file, or the PostgreSQL
+    test database."""
+    return f"sqlite:///{tmp_path / 'idstore.db'}" if db_url == "sqlite://" else db_url

@@ -85,7 +85,7 @@ class Gateway:
             self._check_source(store_id, request.client_ip)
         call = Call(principal.arn, now(), principal.stores)
         result = self.operations.handlers[operation](params, call)
-        if operation == "UpdateIdentityStore":
+        if operation == "UpdateIdentityStore" and store_id is not None:
             self._networks.pop(store_id, None)  # this process sees its own change at once
         return result
 

@@ -100,8 +100,8 @@ class Operations:
         if match is None:
             return value
         if match.group(1) != self._config.account_id:
-            raise NotFound("IDENTITY_STORE", match.group(2))
-        return match.group(2)
+            raise NotFound("IDENTITY_STORE", str(match.group(2)))
+        return str(match.group(2))
 
     @staticmethod
     def _id(value: str, kind: str, member: str) -> str:
@@ -112,7 +112,7 @@ class Operations:
             raise InvalidInput(
                 f"{member} must be a {kind} id or {kind} ARN, not a {match.group(1)} ARN."
             )
-        return match.group(2).lower()
+        return str(match.group(2)).lower()
 
     def _member(self, params: Json) -> str:
         return self._id(params["MemberId"]["UserId"], "user", "MemberId.UserId")

@@ -32,7 +32,14 @@ from sqlalchemy import Engine, Row, Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from idstore.errors import Conflict, InternalError, NotFound, QuotaExceeded, ResourceType
+from idstore.errors import (
+    Conflict,
+    ConflictReason,
+    InternalError,
+    NotFound,
+    QuotaExceeded,
+    ResourceType,
+)
 from idstore.model import (
     Audit,
     ExternalId,
@@ -67,7 +74,7 @@ T = TypeVar("T")
 
 _RETRIES = 8
 
-_UNIQUENESS = "UNIQUENESS_CONSTRAINT_VIOLATION"
+_UNIQUENESS: ConflictReason = "UNIQUENESS_CONSTRAINT_VIOLATION"
 
 # What each constraint means to a client when a write breaks it.
 _CONFLICTS = {

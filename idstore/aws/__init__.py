@@ -1,0 +1,1 @@
+"""The AWS front end: the identitystore API over AWS JSON 1.1, driven by botocore's model."""
