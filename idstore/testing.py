@@ -10,8 +10,9 @@
 While a mock is active, every botocore `identitystore` request to an AWS endpoint, from any
 client, is answered in-process by the same `Gateway.handle` that the HTTP server uses: a
 botocore `before-send` hook copies the signed request into a `wire.Request` and the
-`wire.Response` back into a botocore response. Other AWS services are untouched. Each mock has its own in-memory SQLite
-database (or a Store you pass in) and one identity store created for it (`.store_id`).
+`wire.Response` back into a botocore response. Other AWS services are untouched. Each mock
+has its own in-memory SQLite database (or a Store you pass in) and one identity store created
+for it (`.store_id`).
 
 The hook is registered once, when this module is imported, for every botocore session created
 afterwards (and on boto3's default session); it does nothing while no mock is active.
