@@ -29,7 +29,7 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
             assert isinstance(raw, sqlite3.Connection)
             with _template_lock:
                 _memory_template().backup(raw)
-        return Store(engine, serialise=True)
+        return Store(engine, shared_connection=True)
     if upgrade:
         migrate.upgrade(engine)
     return Store(engine)

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -46,7 +45,7 @@ def create_engine_for(url: str) -> Engine:
     if backend == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
-        return create_engine(u, pool_size=8, max_overflow=16, pool_recycle=3600)
+        return create_engine(u, pool_size=32, max_overflow=32, pool_recycle=3600)
     if backend != "sqlite":
         raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://")
     if is_memory(url):
@@ -81,10 +80,11 @@ def _configure_sqlite(engine: Engine, *, synchronous: str, wal: bool) -> None:
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 
 
-def constraint_of(error: DBAPIError, metadata: MetaData) -> str | None:
-    """The name of the constraint an IntegrityError reports, or `"foreign_key"` for SQLite's
-    anonymous foreign-key failures."""
-    orig = error.orig
+def constraint_of(error: BaseException, metadata: MetaData) -> str | None:
+    """The name of the constraint a driver's IntegrityError reports, or `"foreign_key"` for
+    SQLite's anonymous foreign-key failures. Accepts the driver's exception or SQLAlchemy's
+    wrapper of it."""
+    orig = getattr(error, "orig", None) or error
     diag = getattr(orig, "diag", None)
     if diag is not None:  # psycopg
         name = getattr(diag, "constraint_name", None)
@@ -127,13 +127,13 @@ def _sqlite_unique_names(metadata: MetaData) -> dict[tuple[str, ...], str]:
 _TRANSIENT_SQLSTATES = {"40001", "40P01"}
 
 
-def is_transient(error: DBAPIError) -> bool:
-    """True when running the same transaction again may succeed."""
-    if error.connection_invalidated:
+def is_transient(error: BaseException, *, broken: bool = False) -> bool:
+    """True when running the same transaction again may succeed: a serialization failure or
+    deadlock (PostgreSQL), a busy database (SQLite), or a connection that broke."""
+    if broken or getattr(error, "connection_invalidated", False):
         return True
-    orig = error.orig
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in _TRANSIENT_SQLSTATES:
+    orig = getattr(error, "orig", None) or error
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
         return True
     text = str(orig)
     return "database is locked" in text or "database table is locked" in text

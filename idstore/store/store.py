@@ -1,11 +1,12 @@
-"""The Store: every read and write idstore makes, on SQLAlchemy Core, for SQLite and PostgreSQL.
+"""The Store: every read and write idstore makes, for SQLite and PostgreSQL alike.
 
 Contract, for every public method:
 
-- It is one database transaction. Writes begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL
-  they run at READ COMMITTED and lock what they read-modify-write (`FOR UPDATE`).
+- It is one database transaction (a read is one statement, or a few on its miss path). Writes
+  begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL they run at READ COMMITTED and lock
+  what they read-modify-write (`FOR UPDATE`).
 - Transient failures (serialization failures, deadlocks, a busy SQLite file, a dropped
-  connection) are retried here, a few times with a short backoff; callers never retry.
+  connection) are retried here, a few times with a short random backoff; callers never retry.
 - Invariants are the database's: uniqueness violations surface as `Conflict`, missing referenced
   rows as `NotFound`, and nothing is half-written.
 - Every query is scoped by `store_id`. A miss on a resource then checks whether the identity
@@ -14,27 +15,27 @@ Contract, for every public method:
   row first. That row is the one lock every such writer takes, in the same order, so the quota
   check is exact and writers cannot deadlock each other.
 
-Ids arrive already normalised (no ARNs); keys arrive through `UserData` / `GroupData`.
+The statements below are SQLAlchemy Core, compiled once per dialect and run through `sql.Pool`
+(see that module for why). Ids arrive normalised (no ARNs); keys arrive through `UserData` /
+`GroupData`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
-import threading
 import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Row, Table, delete, func, insert, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+import orjson
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
 
 from idstore.errors import (
     Conflict,
     ConflictReason,
+    IdstoreError,
     InternalError,
     NotFound,
     QuotaExceeded,
@@ -69,11 +70,11 @@ from idstore.store.schema import (
     user_external_ids,
     users,
 )
+from idstore.store.sql import Connection, Pool, Row
 
 T = TypeVar("T")
 
 _RETRIES = 8
-
 _UNIQUENESS: ConflictReason = "UNIQUENESS_CONSTRAINT_VIOLATION"
 
 # What each constraint means to a client when a write breaks it.
@@ -84,7 +85,251 @@ _CONFLICTS = {
     "uq_user_external_ids_store_id_key": "A user with this ExternalId already exists.",
     "uq_group_external_ids_store_id_key": "A group with this ExternalId already exists.",
     "uq_memberships_group_seq_user_seq": "The user is already a member of the group.",
+    "uq_identity_stores_store_id": "An identity store with this id already exists.",
 }
+
+
+def _p(name: str) -> Any:
+    return bindparam(name)
+
+
+# -- statements ------------------------------------------------------------------------------
+
+_STORE_COLUMNS = [
+    identity_stores.c.seq,
+    identity_stores.c.store_id,
+    identity_stores.c.created_at,
+    identity_stores.c.network_configuration,
+    identity_stores.c.user_count,
+    identity_stores.c.group_count,
+]
+_AUDIT = ["created_at", "created_by", "updated_at", "updated_by"]
+_USER_COLUMNS = [
+    users.c.seq,
+    users.c.store_id,
+    users.c.user_id,
+    users.c.revision,
+    users.c.status,
+    users.c.attributes,
+    users.c.extensions,
+    *(users.c[c] for c in _AUDIT),
+]
+_GROUP_COLUMNS = [
+    groups.c.seq,
+    groups.c.store_id,
+    groups.c.group_id,
+    groups.c.revision,
+    groups.c.attributes,
+    *(groups.c[c] for c in _AUDIT),
+]
+_MEMBERSHIP_COLUMNS = [
+    memberships.c.seq,
+    memberships.c.store_id,
+    memberships.c.membership_id,
+    memberships.c.group_id,
+    memberships.c.user_id,
+    *(memberships.c[c] for c in _AUDIT),
+]
+
+_GET_STORE = select(*_STORE_COLUMNS).where(identity_stores.c.store_id == _p("store_id"))
+_LIST_STORES = (
+    select(*_STORE_COLUMNS)
+    .where(identity_stores.c.seq > _p("after"))
+    .order_by(identity_stores.c.seq)
+    .limit(_p("limit"))
+)
+_INSERT_STORE = insert(identity_stores).values(store_id=_p("store_id"), created_at=_p("created_at"))
+_UPDATE_NETWORK = (
+    update(identity_stores)
+    .where(identity_stores.c.store_id == _p("store_id"))
+    .values(network_configuration=_p("network_configuration"))
+)
+_DELETE_STORE = delete(identity_stores).where(identity_stores.c.store_id == _p("store_id"))
+_DELETE_STORE_ROWS = [
+    delete(t).where(t.c.store_id == _p("store_id"))
+    for t in (memberships, user_external_ids, group_external_ids, users, groups)
+]
+
+
+def _counter(column: str, delta: int, *, limited: bool) -> Any:
+    col = identity_stores.c[column]
+    query = update(identity_stores).where(identity_stores.c.store_id == _p("store_id"))
+    if limited:
+        query = query.where(col < _p("limit"))
+    return query.values({column: col + delta})
+
+
+_COUNT = {
+    ("user_count", 1): _counter("user_count", 1, limited=True),
+    ("user_count", -1): _counter("user_count", -1, limited=False),
+    ("group_count", 1): _counter("group_count", 1, limited=True),
+    ("group_count", -1): _counter("group_count", -1, limited=False),
+}
+
+_GET_USER = select(*_USER_COLUMNS).where(
+    users.c.store_id == _p("store_id"), users.c.user_id == _p("user_id")
+)
+_GET_USER_FOR_UPDATE = _GET_USER.with_for_update()
+_USER_SEQ = select(users.c.seq, users.c.revision).where(
+    users.c.store_id == _p("store_id"), users.c.user_id == _p("user_id")
+)
+_USER_BY_NAME = select(users.c.user_id).where(
+    users.c.store_id == _p("store_id"), users.c.user_name_key == _p("key")
+)
+_USER_BY_EMAIL = select(users.c.user_id).where(
+    users.c.store_id == _p("store_id"), users.c.email_key == _p("key")
+)
+_USER_BY_EXTERNAL_ID = (
+    select(users.c.user_id)
+    .join(user_external_ids, user_external_ids.c.owner_seq == users.c.seq)
+    .where(user_external_ids.c.store_id == _p("store_id"), user_external_ids.c.key == _p("key"))
+)
+_LIST_USERS = (
+    select(*_USER_COLUMNS)
+    .where(users.c.store_id == _p("store_id"), users.c.seq > _p("after"))
+    .order_by(users.c.seq)
+    .limit(_p("limit"))
+)
+_LIST_USERS_BY_NAME = (
+    select(*_USER_COLUMNS)
+    .where(
+        users.c.store_id == _p("store_id"),
+        users.c.user_name_key == _p("key"),
+        users.c.seq > _p("after"),
+    )
+    .order_by(users.c.seq)
+    .limit(_p("limit"))
+)
+_USER_VALUES = [
+    "user_name_key",
+    "email_key",
+    "revision",
+    "status",
+    "attributes",
+    "extensions",
+    *_AUDIT,
+]
+_INSERT_USER = (
+    insert(users)
+    .values({c: _p(c) for c in ["store_id", "user_id", *_USER_VALUES]})
+    .returning(users.c.seq)
+)
+_UPDATE_USER = (
+    update(users)
+    .where(users.c.seq == _p("seq_"))
+    .values({c: _p(c) for c in _USER_VALUES if c not in ("created_at", "created_by")})
+)
+_DELETE_USER = delete(users).where(users.c.seq == _p("seq_"))
+
+_GET_GROUP = select(*_GROUP_COLUMNS).where(
+    groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
+)
+_GET_GROUP_FOR_UPDATE = _GET_GROUP.with_for_update()
+_GROUP_SEQ = select(groups.c.seq, groups.c.revision).where(
+    groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
+)
+_GROUP_BY_NAME = select(groups.c.group_id).where(
+    groups.c.store_id == _p("store_id"), groups.c.display_name_key == _p("key")
+)
+_GROUP_BY_EXTERNAL_ID = (
+    select(groups.c.group_id)
+    .join(group_external_ids, group_external_ids.c.owner_seq == groups.c.seq)
+    .where(group_external_ids.c.store_id == _p("store_id"), group_external_ids.c.key == _p("key"))
+)
+_LIST_GROUPS = (
+    select(*_GROUP_COLUMNS)
+    .where(groups.c.store_id == _p("store_id"), groups.c.seq > _p("after"))
+    .order_by(groups.c.seq)
+    .limit(_p("limit"))
+)
+_LIST_GROUPS_BY_NAME = (
+    select(*_GROUP_COLUMNS)
+    .where(
+        groups.c.store_id == _p("store_id"),
+        groups.c.display_name_key == _p("key"),
+        groups.c.seq > _p("after"),
+    )
+    .order_by(groups.c.seq)
+    .limit(_p("limit"))
+)
+_GROUP_VALUES = ["display_name_key", "revision", "attributes", *_AUDIT]
+_INSERT_GROUP = (
+    insert(groups)
+    .values({c: _p(c) for c in ["store_id", "group_id", *_GROUP_VALUES]})
+    .returning(groups.c.seq)
+)
+_UPDATE_GROUP = (
+    update(groups)
+    .where(groups.c.seq == _p("seq_"))
+    .values({c: _p(c) for c in _GROUP_VALUES if c not in ("created_at", "created_by")})
+)
+_DELETE_GROUP = delete(groups).where(groups.c.seq == _p("seq_"))
+
+_INSERT_MEMBERSHIP = (
+    insert(memberships)
+    .values(
+        {
+            c: _p(c)
+            for c in [
+                "store_id",
+                "membership_id",
+                "group_seq",
+                "user_seq",
+                "group_id",
+                "user_id",
+                *_AUDIT,
+            ]
+        }
+    )
+    .returning(memberships.c.seq)
+)
+_GET_MEMBERSHIP = select(*_MEMBERSHIP_COLUMNS).where(
+    memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
+)
+_FIND_MEMBERSHIP = select(*_MEMBERSHIP_COLUMNS).where(
+    memberships.c.store_id == _p("store_id"),
+    memberships.c.group_id == _p("group_id"),
+    memberships.c.user_id == _p("user_id"),
+)
+_DELETE_MEMBERSHIP = delete(memberships).where(
+    memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
+)
+_MEMBERSHIPS_OF_GROUP = (
+    select(*_MEMBERSHIP_COLUMNS)
+    .where(memberships.c.group_seq == _p("owner"), memberships.c.seq > _p("after"))
+    .order_by(memberships.c.seq)
+    .limit(_p("limit"))
+)
+_MEMBERSHIPS_OF_USER = (
+    select(*_MEMBERSHIP_COLUMNS)
+    .where(memberships.c.user_seq == _p("owner"), memberships.c.seq > _p("after"))
+    .order_by(memberships.c.seq)
+    .limit(_p("limit"))
+)
+_IS_MEMBER = (
+    select(groups.c.group_id)
+    .join(memberships, memberships.c.group_seq == groups.c.seq)
+    .where(
+        groups.c.store_id == _p("store_id"),
+        groups.c.group_id == _p("group_id"),
+        memberships.c.user_seq == _p("user_seq"),
+    )
+)
+
+_GET_SETTING = select(settings.c.value).where(settings.c.name == _p("name"))
+_INSERT_SETTING = insert(settings).values(name=_p("name"), value=_p("value"))
+
+_INSERT_EXTERNAL_ID = {
+    t.name: insert(t).values(store_id=_p("store_id"), owner_seq=_p("owner_seq"), key=_p("key"))
+    for t in (user_external_ids, group_external_ids)
+}
+_DELETE_EXTERNAL_IDS = {
+    t.name: delete(t).where(t.c.owner_seq == _p("owner_seq"))
+    for t in (user_external_ids, group_external_ids)
+}
+
+
+# -- conversions -----------------------------------------------------------------------------
 
 
 def _ms(at: datetime) -> int:
@@ -95,8 +340,8 @@ def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def _audit(row: Row[Any]) -> Audit:
-    return Audit(_dt(row.created_at), row.created_by, _dt(row.updated_at), row.updated_by)
+def _audit(row: Row, start: int) -> Audit:
+    return Audit(_dt(row[start]), row[start + 1], _dt(row[start + 2]), row[start + 3])
 
 
 def _audit_values(audit: Audit) -> dict[str, Any]:
@@ -108,84 +353,51 @@ def _audit_values(audit: Audit) -> dict[str, Any]:
     }
 
 
-def _store_of(row: Row[Any]) -> IdentityStore:
-    config = row.network_configuration
+def _store_of(row: Row) -> IdentityStore:
+    config = row[3]
     return IdentityStore(
-        store_id=row.store_id,
-        seq=row.seq,
-        created_at=_dt(row.created_at),
-        network_configuration=None if config is None else _loads(config),
-        user_count=row.user_count,
-        group_count=row.group_count,
+        store_id=row[1],
+        seq=row[0],
+        created_at=_dt(row[2]),
+        network_configuration=None if config is None else orjson.loads(config),
+        user_count=row[4],
+        group_count=row[5],
     )
 
 
-def _loads(text: str) -> Json:
-    import orjson
-
-    value = orjson.loads(text)
-    return value if isinstance(value, dict) else {}
-
-
-def _user_of(row: Row[Any]) -> UserRecord:
+def _user_of(row: Row) -> UserRecord:
     return UserRecord(
-        store_id=row.store_id,
-        user_id=row.user_id,
-        seq=row.seq,
-        revision=row.revision,
-        status=UserStatus(row.status),
-        audit=_audit(row),
-        attributes_json=row.attributes,
-        extensions_json=row.extensions,
+        store_id=row[1],
+        user_id=row[2],
+        seq=row[0],
+        revision=row[3],
+        status=UserStatus(row[4]),
+        audit=_audit(row, 7),
+        attributes_json=row[5],
+        extensions_json=row[6],
     )
 
 
-def _group_of(row: Row[Any]) -> GroupRecord:
+def _group_of(row: Row) -> GroupRecord:
     return GroupRecord(
-        store_id=row.store_id,
-        group_id=row.group_id,
-        seq=row.seq,
-        revision=row.revision,
-        audit=_audit(row),
-        attributes_json=row.attributes,
+        store_id=row[1],
+        group_id=row[2],
+        seq=row[0],
+        revision=row[3],
+        audit=_audit(row, 5),
+        attributes_json=row[4],
     )
 
 
-def _membership_of(row: Row[Any]) -> Membership:
+def _membership_of(row: Row) -> Membership:
     return Membership(
-        store_id=row.store_id,
-        membership_id=row.membership_id,
-        seq=row.seq,
-        group_id=row.group_id,
-        user_id=row.user_id,
-        audit=_audit(row),
+        store_id=row[1],
+        membership_id=row[2],
+        seq=row[0],
+        group_id=row[3],
+        user_id=row[4],
+        audit=_audit(row, 5),
     )
-
-
-_USER_COLUMNS = [
-    users.c.seq,
-    users.c.store_id,
-    users.c.user_id,
-    users.c.revision,
-    users.c.status,
-    users.c.attributes,
-    users.c.extensions,
-    users.c.created_at,
-    users.c.created_by,
-    users.c.updated_at,
-    users.c.updated_by,
-]
-_GROUP_COLUMNS = [
-    groups.c.seq,
-    groups.c.store_id,
-    groups.c.group_id,
-    groups.c.revision,
-    groups.c.attributes,
-    groups.c.created_at,
-    groups.c.created_by,
-    groups.c.updated_at,
-    groups.c.updated_by,
-]
 
 
 def _check_revision(current: int, expected: str | None) -> None:
@@ -197,14 +409,31 @@ def _check_revision(current: int, expected: str | None) -> None:
         )
 
 
+def _page(items: list[T], limit: int, seq: Callable[[T], int]) -> Page[T]:
+    if len(items) > limit:
+        items = items[:limit]
+        return Page(items, seq(items[-1]))
+    return Page(items, None)
+
+
+def _put_external_ids(
+    conn: Connection, table: Table, store_id: str, owner_seq: int, ids: Sequence[ExternalId]
+) -> None:
+    keys = sorted({external_id_key(e) for e in ids})
+    if keys:
+        conn.run_many(
+            _INSERT_EXTERNAL_ID[table.name],
+            [{"store_id": store_id, "owner_seq": owner_seq, "key": k} for k in keys],
+        )
+
+
 class Store:
     """All persistent state. Thread-safe; one instance per process and database."""
 
-    def __init__(self, engine: Engine, *, serialise: bool = False) -> None:
+    def __init__(self, engine: Engine, *, shared_connection: bool = False) -> None:
         self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
-        # An in-memory SQLite database is one shared connection: take turns on it.
-        self._turns: threading.RLock | None = threading.RLock() if serialise else None
+        self._pool = Pool(engine, shared=shared_connection)
+        self._dbapi = engine.dialect.loaded_dbapi
 
     @property
     def engine(self) -> Engine:
@@ -215,47 +444,60 @@ class Store:
         return self._engine.dialect.name
 
     def close(self) -> None:
+        self._pool.close()
         self._engine.dispose()
 
     # -- transactions ------------------------------------------------------------------------
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._turns or nullcontext(), self._engine.connect() as conn:
-            yield conn
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        for attempt in range(_RETRIES):
+            try:
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except self._dbapi.Error as error:
+                if attempt + 1 < _RETRIES and dialects.is_transient(error):
+                    continue
+                raise
+        raise InternalError("the read could not be completed")  # pragma: no cover
 
     def _write(
-        self, work: Callable[[Connection], T], on_missing_reference: Callable[[], Exception]
+        self,
+        work: Callable[[Connection], T],
+        on_missing_reference: Callable[[], Exception] | None = None,
     ) -> T:
         """Run `work` in one write transaction, retrying transient failures."""
         for attempt in range(_RETRIES):
             try:
-                with self._turns or nullcontext(), self._engine.connect() as conn:
-                    conn.execution_options(sqlite_begin="IMMEDIATE")
-                    with conn.begin():
-                        return work(conn)
-            except IntegrityError as error:
-                raise self._integrity(error, on_missing_reference) from error
-            except DBAPIError as error:
+                with self._pool.connection() as conn:
+                    conn.begin()
+                    try:
+                        result = work(conn)
+                        conn.commit()
+                    except BaseException:
+                        if not conn.broken:
+                            conn.rollback()
+                        raise
+                    return result
+            except IdstoreError:
+                raise
+            except self._dbapi.IntegrityError as error:
+                raise self._integrity(error, on_missing_reference) from None
+            except self._dbapi.Error as error:
                 if attempt + 1 < _RETRIES and dialects.is_transient(error):
-                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
                     continue
                 raise
         raise InternalError("the transaction could not be completed")  # pragma: no cover
 
     def _integrity(
-        self, error: IntegrityError, on_missing_reference: Callable[[], Exception]
+        self, error: BaseException, on_missing_reference: Callable[[], Exception] | None
     ) -> Exception:
         name = dialects.constraint_of(error, metadata)
         if name in _CONFLICTS:
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
-        if name == "foreign_key" or (name or "").startswith("fk_"):
+        if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()
-        return InternalError("an unexpected constraint failed")
-
-    @staticmethod
-    def _no_reference() -> Exception:
-        return InternalError("a referenced row is missing")
+        return InternalError(f"an unexpected constraint failed: {name}")
 
     # -- identity stores ---------------------------------------------------------------------
 
@@ -264,30 +506,29 @@ class Store:
         sid = store_id or new_store_id()
 
         def work(conn: Connection) -> IdentityStore:
-            conn.execute(insert(identity_stores).values(store_id=sid, created_at=_ms(at)))
+            conn.run(_INSERT_STORE, store_id=sid, created_at=_ms(at))
             return self._require_store(conn, sid)
 
-        try:
-            return self._write(work, self._no_reference)
-        except InternalError:
-            raise Conflict(_UNIQUENESS, f"Identity store {sid} already exists.") from None
+        return self._write(work)
 
     def get_identity_store(self, store_id: str) -> IdentityStore:
-        with self._read() as conn:
-            return self._require_store(conn, store_id)
+        return self._read(lambda conn: self._require_store(conn, store_id))
 
     def list_identity_stores(
         self, after: int | None, limit: int, only: Collection[str] | None = None
     ) -> Page[IdentityStore]:
-        query = select(identity_stores)
-        if after is not None:
-            query = query.where(identity_stores.c.seq > after)
+        """Identity stores in creation order; `only` restricts the listing to those ids."""
         if only is not None:
-            query = query.where(identity_stores.c.store_id.in_(list(only)))
-        query = query.order_by(identity_stores.c.seq).limit(limit + 1)
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-        return _page([_store_of(r) for r in rows], limit)
+            # A caller limited to some stores has few: fetch each by its unique key.
+            def fetch(conn: Connection) -> list[Row]:
+                rows = (conn.one(_GET_STORE, store_id=sid) for sid in set(only))
+                return [r for r in rows if r is not None]
+
+            visible = sorted(map(_store_of, self._read(fetch)), key=lambda s: s.seq)
+            visible = [s for s in visible if s.seq > (after or 0)]
+            return _page(visible[: limit + 1], limit, lambda s: s.seq)
+        rows = self._read(lambda c: c.all(_LIST_STORES, after=after or 0, limit=limit + 1))
+        return _page([_store_of(r) for r in rows], limit, lambda s: s.seq)
 
     def update_identity_store(
         self, store_id: str, network_configuration: Json | None
@@ -295,34 +536,26 @@ class Store:
         value = None if network_configuration is None else dump_json(network_configuration)
 
         def work(conn: Connection) -> IdentityStore:
-            result = conn.execute(
-                update(identity_stores)
-                .where(identity_stores.c.store_id == store_id)
-                .values(network_configuration=value)
-            )
-            if result.rowcount == 0:
+            if conn.run(_UPDATE_NETWORK, store_id=store_id, network_configuration=value) == 0:
                 raise NotFound("IDENTITY_STORE", store_id)
             return self._require_store(conn, store_id)
 
-        return self._write(work, self._no_reference)
+        return self._write(work)
 
     def delete_identity_store(self, store_id: str) -> None:
         """Delete a store and everything in it."""
 
         def work(conn: Connection) -> None:
             self._require_store(conn, store_id)
-            # Children first: SQLite cannot cascade through several levels in one statement
-            # as cheaply as deleting each table by its store_id index.
-            for table in (memberships, user_external_ids, group_external_ids, users, groups):
-                conn.execute(delete(table).where(table.c.store_id == store_id))
-            conn.execute(delete(identity_stores).where(identity_stores.c.store_id == store_id))
+            for statement in _DELETE_STORE_ROWS:
+                conn.run(statement, store_id=store_id)
+            conn.run(_DELETE_STORE, store_id=store_id)
 
-        self._write(work, self._no_reference)
+        self._write(work)
 
-    def _require_store(self, conn: Connection, store_id: str) -> IdentityStore:
-        row = conn.execute(
-            select(identity_stores).where(identity_stores.c.store_id == store_id)
-        ).first()
+    @staticmethod
+    def _require_store(conn: Connection, store_id: str) -> IdentityStore:
+        row = conn.one(_GET_STORE, store_id=store_id)
         if row is None:
             raise NotFound("IDENTITY_STORE", store_id)
         return _store_of(row)
@@ -333,14 +566,10 @@ class Store:
         return NotFound(kind, rid)
 
     def _count(
-        self, conn: Connection, store_id: str, column: str, delta: int, limit: int | None = None
+        self, conn: Connection, store_id: str, column: str, delta: int, limit: int = 0
     ) -> None:
         """Change a store's user or group counter, enforcing the quota on increments."""
-        col = identity_stores.c[column]
-        query = update(identity_stores).where(identity_stores.c.store_id == store_id)
-        if limit is not None:
-            query = query.where(col < limit)
-        if conn.execute(query.values({column: col + delta})).rowcount == 0:
+        if conn.run(_COUNT[column, delta], store_id=store_id, limit=limit) == 0:
             self._require_store(conn, store_id)
             noun = "users" if column == "user_count" else "groups"
             raise QuotaExceeded(f"The identity store already holds the maximum of {limit} {noun}.")
@@ -354,39 +583,34 @@ class Store:
         audit = Audit.new(actor, at)
         attributes = dump_json(data.attributes)
         extensions = dump_json(data.extensions) if data.extensions else None
+        values = {
+            "store_id": store_id,
+            "user_id": user_id,
+            "user_name_key": data.user_name_key,
+            "email_key": data.email_key,
+            "revision": 1,
+            "status": data.status.value,
+            "attributes": attributes,
+            "extensions": extensions,
+            **_audit_values(audit),
+        }
 
         def work(conn: Connection) -> UserRecord:
             self._count(conn, store_id, "user_count", 1, max_users)
-            seq = conn.execute(
-                insert(users)
-                .values(
-                    store_id=store_id,
-                    user_id=user_id,
-                    user_name_key=data.user_name_key,
-                    email_key=data.email_key,
-                    revision=1,
-                    status=data.status.value,
-                    attributes=attributes,
-                    extensions=extensions,
-                    **_audit_values(audit),
-                )
-                .returning(users.c.seq)
-            ).scalar_one()
+            seq = conn.scalar(_INSERT_USER, **values)
             _put_external_ids(conn, user_external_ids, store_id, seq, data.external_ids)
             return UserRecord(store_id, user_id, seq, 1, data.status, audit, attributes, extensions)
 
-        return self._write(work, lambda: NotFound("IDENTITY_STORE", store_id))
+        return self._write(work)
 
     def get_user(self, store_id: str, user_id: str) -> UserRecord:
-        with self._read() as conn:
-            row = conn.execute(
-                select(*_USER_COLUMNS).where(
-                    users.c.store_id == store_id, users.c.user_id == user_id
-                )
-            ).first()
+        def work(conn: Connection) -> UserRecord:
+            row = conn.one(_GET_USER, store_id=store_id, user_id=user_id)
             if row is None:
                 raise self._missing(conn, store_id, "USER", user_id)
             return _user_of(row)
+
+        return self._read(work)
 
     def find_user_id(
         self,
@@ -396,45 +620,41 @@ class Store:
         email: str | None = None,
         external_id: ExternalId | None = None,
     ) -> str:
-        """The id of the user with this user name, e-mail or external id (exactly one given)."""
+        """The id of the user with this user name, e-mail or external id (give one)."""
         if external_id is not None:
-            query = (
-                select(users.c.user_id)
-                .join(user_external_ids, user_external_ids.c.owner_seq == users.c.seq)
-                .where(
-                    user_external_ids.c.store_id == store_id,
-                    user_external_ids.c.key == external_id_key(external_id),
-                )
-            )
+            statement, key = _USER_BY_EXTERNAL_ID, external_id_key(external_id)
         elif email is not None:
-            query = select(users.c.user_id).where(
-                users.c.store_id == store_id, users.c.email_key == normalise_key(email)
-            )
+            statement, key = _USER_BY_EMAIL, normalise_key(email)
         else:
-            query = select(users.c.user_id).where(
-                users.c.store_id == store_id,
-                users.c.user_name_key == normalise_key(user_name or ""),
-            )
-        with self._read() as conn:
-            found = conn.execute(query).scalar()
+            statement, key = _USER_BY_NAME, normalise_key(user_name or "")
+
+        def work(conn: Connection) -> str:
+            found = conn.scalar(statement, store_id=store_id, key=key)
             if found is None:
                 raise self._missing(conn, store_id, "USER", "")
             return str(found)
 
+        return self._read(work)
+
     def list_users(
         self, store_id: str, after: int | None, limit: int, *, user_name: str | None = None
     ) -> Page[UserRecord]:
-        query = select(*_USER_COLUMNS).where(users.c.store_id == store_id)
-        if user_name is not None:
-            query = query.where(users.c.user_name_key == normalise_key(user_name))
-        if after is not None:
-            query = query.where(users.c.seq > after)
-        query = query.order_by(users.c.seq).limit(limit + 1)
-        with self._read() as conn:
-            rows = conn.execute(query).all()
+        def work(conn: Connection) -> list[Row]:
+            if user_name is None:
+                rows = conn.all(_LIST_USERS, store_id=store_id, after=after or 0, limit=limit + 1)
+            else:
+                rows = conn.all(
+                    _LIST_USERS_BY_NAME,
+                    store_id=store_id,
+                    key=normalise_key(user_name),
+                    after=after or 0,
+                    limit=limit + 1,
+                )
             if not rows:
                 self._require_store(conn, store_id)
-        return _page([_user_of(r) for r in rows], limit)
+            return rows
+
+        return _page([_user_of(r) for r in self._read(work)], limit, lambda u: u.seq)
 
     def update_user(
         self,
@@ -449,10 +669,7 @@ class Store:
         """Apply `change` to the current user atomically; it may raise to abort."""
 
         def work(conn: Connection) -> UserRecord:
-            query = select(*_USER_COLUMNS).where(
-                users.c.store_id == store_id, users.c.user_id == user_id
-            )
-            row = conn.execute(query.with_for_update() if self._postgres else query).first()
+            row = conn.one(_GET_USER_FOR_UPDATE, store_id=store_id, user_id=user_id)
             if row is None:
                 raise self._missing(conn, store_id, "USER", user_id)
             current = _user_of(row)
@@ -462,46 +679,40 @@ class Store:
             extensions = dump_json(data.extensions) if data.extensions else None
             audit = current.audit.touched(actor, at)
             revision = current.revision + 1
-            conn.execute(
-                update(users)
-                .where(users.c.seq == current.seq)
-                .values(
-                    user_name_key=data.user_name_key,
-                    email_key=data.email_key,
-                    revision=revision,
-                    status=data.status.value,
-                    attributes=attributes,
-                    extensions=extensions,
-                    **_audit_values(audit),
-                )
+            values = _audit_values(audit)
+            del values["created_at"], values["created_by"]
+            conn.run(
+                _UPDATE_USER,
+                seq_=current.seq,
+                user_name_key=data.user_name_key,
+                email_key=data.email_key,
+                revision=revision,
+                status=data.status.value,
+                attributes=attributes,
+                extensions=extensions,
+                **values,
             )
             if data.external_ids != current.data().external_ids:
-                conn.execute(
-                    delete(user_external_ids).where(user_external_ids.c.owner_seq == current.seq)
-                )
+                conn.run(_DELETE_EXTERNAL_IDS[user_external_ids.name], owner_seq=current.seq)
                 _put_external_ids(conn, user_external_ids, store_id, current.seq, data.external_ids)
             return UserRecord(
                 store_id, user_id, current.seq, revision, data.status, audit, attributes, extensions
             )
 
-        return self._write(work, self._no_reference)
+        return self._write(work)
 
     def delete_user(self, store_id: str, user_id: str, *, expected_revision: str | None) -> None:
         """Delete a user and, through the foreign keys, its memberships and external ids."""
 
         def work(conn: Connection) -> None:
             self._count(conn, store_id, "user_count", -1)
-            row = conn.execute(
-                select(users.c.seq, users.c.revision).where(
-                    users.c.store_id == store_id, users.c.user_id == user_id
-                )
-            ).first()
+            row = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
             if row is None:
                 raise NotFound("USER", user_id)
-            _check_revision(row.revision, expected_revision)
-            conn.execute(delete(users).where(users.c.seq == row.seq))
+            _check_revision(row[1], expected_revision)
+            conn.run(_DELETE_USER, seq_=row[0])
 
-        self._write(work, self._no_reference)
+        self._write(work)
 
     # -- groups ------------------------------------------------------------------------------
 
@@ -511,36 +722,31 @@ class Store:
         group_id = new_resource_id(store_id)
         audit = Audit.new(actor, at)
         attributes = dump_json(data.attributes)
+        values = {
+            "store_id": store_id,
+            "group_id": group_id,
+            "display_name_key": data.display_name_key,
+            "revision": 1,
+            "attributes": attributes,
+            **_audit_values(audit),
+        }
 
         def work(conn: Connection) -> GroupRecord:
             self._count(conn, store_id, "group_count", 1, max_groups)
-            seq = conn.execute(
-                insert(groups)
-                .values(
-                    store_id=store_id,
-                    group_id=group_id,
-                    display_name_key=data.display_name_key,
-                    revision=1,
-                    attributes=attributes,
-                    **_audit_values(audit),
-                )
-                .returning(groups.c.seq)
-            ).scalar_one()
+            seq = conn.scalar(_INSERT_GROUP, **values)
             _put_external_ids(conn, group_external_ids, store_id, seq, data.external_ids)
             return GroupRecord(store_id, group_id, seq, 1, audit, attributes)
 
-        return self._write(work, lambda: NotFound("IDENTITY_STORE", store_id))
+        return self._write(work)
 
     def get_group(self, store_id: str, group_id: str) -> GroupRecord:
-        with self._read() as conn:
-            row = conn.execute(
-                select(*_GROUP_COLUMNS).where(
-                    groups.c.store_id == store_id, groups.c.group_id == group_id
-                )
-            ).first()
+        def work(conn: Connection) -> GroupRecord:
+            row = conn.one(_GET_GROUP, store_id=store_id, group_id=group_id)
             if row is None:
                 raise self._missing(conn, store_id, "GROUP", group_id)
             return _group_of(row)
+
+        return self._read(work)
 
     def find_group_id(
         self,
@@ -550,39 +756,37 @@ class Store:
         external_id: ExternalId | None = None,
     ) -> str:
         if external_id is not None:
-            query = (
-                select(groups.c.group_id)
-                .join(group_external_ids, group_external_ids.c.owner_seq == groups.c.seq)
-                .where(
-                    group_external_ids.c.store_id == store_id,
-                    group_external_ids.c.key == external_id_key(external_id),
-                )
-            )
+            statement, key = _GROUP_BY_EXTERNAL_ID, external_id_key(external_id)
         else:
-            query = select(groups.c.group_id).where(
-                groups.c.store_id == store_id,
-                groups.c.display_name_key == normalise_key(display_name or ""),
-            )
-        with self._read() as conn:
-            found = conn.execute(query).scalar()
+            statement, key = _GROUP_BY_NAME, normalise_key(display_name or "")
+
+        def work(conn: Connection) -> str:
+            found = conn.scalar(statement, store_id=store_id, key=key)
             if found is None:
                 raise self._missing(conn, store_id, "GROUP", "")
             return str(found)
 
+        return self._read(work)
+
     def list_groups(
         self, store_id: str, after: int | None, limit: int, *, display_name: str | None = None
     ) -> Page[GroupRecord]:
-        query = select(*_GROUP_COLUMNS).where(groups.c.store_id == store_id)
-        if display_name is not None:
-            query = query.where(groups.c.display_name_key == normalise_key(display_name))
-        if after is not None:
-            query = query.where(groups.c.seq > after)
-        query = query.order_by(groups.c.seq).limit(limit + 1)
-        with self._read() as conn:
-            rows = conn.execute(query).all()
+        def work(conn: Connection) -> list[Row]:
+            if display_name is None:
+                rows = conn.all(_LIST_GROUPS, store_id=store_id, after=after or 0, limit=limit + 1)
+            else:
+                rows = conn.all(
+                    _LIST_GROUPS_BY_NAME,
+                    store_id=store_id,
+                    key=normalise_key(display_name),
+                    after=after or 0,
+                    limit=limit + 1,
+                )
             if not rows:
                 self._require_store(conn, store_id)
-        return _page([_group_of(r) for r in rows], limit)
+            return rows
+
+        return _page([_group_of(r) for r in self._read(work)], limit, lambda g: g.seq)
 
     def update_group(
         self,
@@ -595,10 +799,7 @@ class Store:
         at: datetime,
     ) -> GroupRecord:
         def work(conn: Connection) -> GroupRecord:
-            query = select(*_GROUP_COLUMNS).where(
-                groups.c.store_id == store_id, groups.c.group_id == group_id
-            )
-            row = conn.execute(query.with_for_update() if self._postgres else query).first()
+            row = conn.one(_GET_GROUP_FOR_UPDATE, store_id=store_id, group_id=group_id)
             if row is None:
                 raise self._missing(conn, store_id, "GROUP", group_id)
             current = _group_of(row)
@@ -607,41 +808,34 @@ class Store:
             attributes = dump_json(data.attributes)
             audit = current.audit.touched(actor, at)
             revision = current.revision + 1
-            conn.execute(
-                update(groups)
-                .where(groups.c.seq == current.seq)
-                .values(
-                    display_name_key=data.display_name_key,
-                    revision=revision,
-                    attributes=attributes,
-                    **_audit_values(audit),
-                )
+            conn.run(
+                _UPDATE_GROUP,
+                seq_=current.seq,
+                display_name_key=data.display_name_key,
+                revision=revision,
+                attributes=attributes,
+                updated_at=_ms(audit.updated_at),
+                updated_by=audit.updated_by,
             )
             if data.external_ids != current.data().external_ids:
-                conn.execute(
-                    delete(group_external_ids).where(group_external_ids.c.owner_seq == current.seq)
-                )
+                conn.run(_DELETE_EXTERNAL_IDS[group_external_ids.name], owner_seq=current.seq)
                 _put_external_ids(
                     conn, group_external_ids, store_id, current.seq, data.external_ids
                 )
             return GroupRecord(store_id, group_id, current.seq, revision, audit, attributes)
 
-        return self._write(work, self._no_reference)
+        return self._write(work)
 
     def delete_group(self, store_id: str, group_id: str, *, expected_revision: str | None) -> None:
         def work(conn: Connection) -> None:
             self._count(conn, store_id, "group_count", -1)
-            row = conn.execute(
-                select(groups.c.seq, groups.c.revision).where(
-                    groups.c.store_id == store_id, groups.c.group_id == group_id
-                )
-            ).first()
+            row = conn.one(_GROUP_SEQ, store_id=store_id, group_id=group_id)
             if row is None:
                 raise NotFound("GROUP", group_id)
-            _check_revision(row.revision, expected_revision)
-            conn.execute(delete(groups).where(groups.c.seq == row.seq))
+            _check_revision(row[1], expected_revision)
+            conn.run(_DELETE_GROUP, seq_=row[0])
 
-        self._write(work, self._no_reference)
+        self._write(work)
 
     # -- memberships -------------------------------------------------------------------------
 
@@ -653,29 +847,25 @@ class Store:
 
         def work(conn: Connection) -> Membership:
             user_seq, group_seq = self._user_and_group(conn, store_id, user_id, group_id)
-            seq = conn.execute(
-                insert(memberships)
-                .values(
-                    store_id=store_id,
-                    membership_id=membership_id,
-                    group_seq=group_seq,
-                    user_seq=user_seq,
-                    group_id=group_id,
-                    user_id=user_id,
-                    **_audit_values(audit),
-                )
-                .returning(memberships.c.seq)
-            ).scalar_one()
+            seq = conn.scalar(
+                _INSERT_MEMBERSHIP,
+                store_id=store_id,
+                membership_id=membership_id,
+                group_seq=group_seq,
+                user_seq=user_seq,
+                group_id=group_id,
+                user_id=user_id,
+                **_audit_values(audit),
+            )
             return Membership(store_id, membership_id, seq, group_id, user_id, audit)
 
         # A user or group deleted concurrently (PostgreSQL) fails the foreign key: report
         # whichever is now missing.
         def gone() -> Exception:
-            with self._read() as conn:
-                try:
-                    self._user_and_group(conn, store_id, user_id, group_id)
-                except NotFound as missing:
-                    return missing
+            try:
+                self._read(lambda conn: self._user_and_group(conn, store_id, user_id, group_id))
+            except NotFound as missing:
+                return missing
             return InternalError("a referenced row is missing")  # pragma: no cover
 
         return self._write(work, gone)
@@ -683,148 +873,104 @@ class Store:
     def _user_and_group(
         self, conn: Connection, store_id: str, user_id: str, group_id: str
     ) -> tuple[int, int]:
-        user_seq = conn.execute(
-            select(users.c.seq).where(users.c.store_id == store_id, users.c.user_id == user_id)
-        ).scalar()
-        if user_seq is None:
+        user = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
+        if user is None:
             raise self._missing(conn, store_id, "USER", user_id)
-        group_seq = conn.execute(
-            select(groups.c.seq).where(groups.c.store_id == store_id, groups.c.group_id == group_id)
-        ).scalar()
-        if group_seq is None:
+        group = conn.one(_GROUP_SEQ, store_id=store_id, group_id=group_id)
+        if group is None:
             raise NotFound("GROUP", group_id)
-        return int(user_seq), int(group_seq)
+        return int(user[0]), int(group[0])
 
     def get_membership(self, store_id: str, membership_id: str) -> Membership:
-        with self._read() as conn:
-            row = conn.execute(
-                select(memberships).where(
-                    memberships.c.store_id == store_id,
-                    memberships.c.membership_id == membership_id,
-                )
-            ).first()
+        def work(conn: Connection) -> Membership:
+            row = conn.one(_GET_MEMBERSHIP, store_id=store_id, membership_id=membership_id)
             if row is None:
                 raise self._missing(conn, store_id, "GROUP_MEMBERSHIP", membership_id)
             return _membership_of(row)
 
+        return self._read(work)
+
     def find_membership(self, store_id: str, group_id: str, user_id: str) -> Membership:
-        with self._read() as conn:
-            row = conn.execute(
-                select(memberships).where(
-                    memberships.c.store_id == store_id,
-                    memberships.c.group_id == group_id,
-                    memberships.c.user_id == user_id,
-                )
-            ).first()
+        def work(conn: Connection) -> Membership:
+            row = conn.one(_FIND_MEMBERSHIP, store_id=store_id, group_id=group_id, user_id=user_id)
             if row is None:
                 self._user_and_group(conn, store_id, user_id, group_id)
                 raise NotFound("GROUP_MEMBERSHIP", "")
             return _membership_of(row)
 
+        return self._read(work)
+
     def delete_membership(self, store_id: str, membership_id: str) -> None:
         def work(conn: Connection) -> None:
-            result = conn.execute(
-                delete(memberships).where(
-                    memberships.c.store_id == store_id,
-                    memberships.c.membership_id == membership_id,
-                )
-            )
-            if result.rowcount == 0:
+            if conn.run(_DELETE_MEMBERSHIP, store_id=store_id, membership_id=membership_id) == 0:
                 raise self._missing(conn, store_id, "GROUP_MEMBERSHIP", membership_id)
 
-        self._write(work, self._no_reference)
+        self._write(work)
 
     def list_group_memberships(
         self, store_id: str, group_id: str, after: int | None, limit: int
     ) -> Page[Membership]:
         """Memberships of one group, in creation order."""
-        with self._read() as conn:
-            group_seq = conn.execute(
-                select(groups.c.seq).where(
-                    groups.c.store_id == store_id, groups.c.group_id == group_id
-                )
-            ).scalar()
-            if group_seq is None:
+
+        def work(conn: Connection) -> list[Row]:
+            group = conn.one(_GROUP_SEQ, store_id=store_id, group_id=group_id)
+            if group is None:
                 raise self._missing(conn, store_id, "GROUP", group_id)
-            query = select(memberships).where(memberships.c.group_seq == group_seq)
-            if after is not None:
-                query = query.where(memberships.c.seq > after)
-            rows = conn.execute(query.order_by(memberships.c.seq).limit(limit + 1)).all()
-        return _page([_membership_of(r) for r in rows], limit)
+            return conn.all(
+                _MEMBERSHIPS_OF_GROUP, owner=group[0], after=after or 0, limit=limit + 1
+            )
+
+        return _page([_membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
 
     def list_user_memberships(
         self, store_id: str, user_id: str, after: int | None, limit: int
     ) -> Page[Membership]:
         """Memberships of one user, in creation order."""
-        with self._read() as conn:
-            user_seq = self._user_seq(conn, store_id, user_id)
-            query = select(memberships).where(memberships.c.user_seq == user_seq)
-            if after is not None:
-                query = query.where(memberships.c.seq > after)
-            rows = conn.execute(query.order_by(memberships.c.seq).limit(limit + 1)).all()
-        return _page([_membership_of(r) for r in rows], limit)
+
+        def work(conn: Connection) -> list[Row]:
+            user = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
+            if user is None:
+                raise self._missing(conn, store_id, "USER", user_id)
+            return conn.all(_MEMBERSHIPS_OF_USER, owner=user[0], after=after or 0, limit=limit + 1)
+
+        return _page([_membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
 
     def groups_of_user_among(
         self, store_id: str, user_id: str, group_ids: Collection[str]
     ) -> set[str]:
-        """Which of `group_ids` the user is a member of (unknown groups simply are not)."""
-        with self._read() as conn:
-            user_seq = self._user_seq(conn, store_id, user_id)
-            rows = conn.execute(
-                select(memberships.c.group_id).where(
-                    memberships.c.user_seq == user_seq,
-                    memberships.c.group_id.in_(list(set(group_ids))),
-                )
-            ).all()
-        return {r.group_id for r in rows}
+        """Which of `group_ids` the user is a member of (unknown groups simply are not).
 
-    def _user_seq(self, conn: Connection, store_id: str, user_id: str) -> int:
-        seq = conn.execute(
-            select(users.c.seq).where(users.c.store_id == store_id, users.c.user_id == user_id)
-        ).scalar()
-        if seq is None:
-            raise self._missing(conn, store_id, "USER", user_id)
-        return int(seq)
+        One indexed probe per group: (store, group id) to the group, then (group, user) to the
+        membership; the cost depends on the number of groups asked about, nothing else.
+        """
+
+        def work(conn: Connection) -> set[str]:
+            user = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
+            if user is None:
+                raise self._missing(conn, store_id, "USER", user_id)
+            return {
+                g
+                for g in set(group_ids)
+                if conn.one(_IS_MEMBER, store_id=store_id, group_id=g, user_seq=user[0])
+            }
+
+        return self._read(work)
 
     # -- settings ----------------------------------------------------------------------------
 
     def setting(self, name: str, default: Callable[[], str]) -> str:
         """A server-wide value; the first caller's `default()` wins, on every process."""
-        with self._read() as conn:
-            value = conn.execute(select(settings.c.value).where(settings.c.name == name)).scalar()
+        value = self._read(lambda conn: conn.scalar(_GET_SETTING, name=name))
         if value is not None:
             return str(value)
         with contextlib.suppress(InternalError):  # another process inserted it first
-            self._write(
-                lambda conn: conn.execute(insert(settings).values(name=name, value=default())),
-                self._no_reference,
-            )
-        with self._read() as conn:
-            return str(
-                conn.execute(select(settings.c.value).where(settings.c.name == name)).scalar_one()
-            )
+            self._write(lambda conn: conn.run(_INSERT_SETTING, name=name, value=default()))
+        return str(self._read(lambda conn: conn.scalar(_GET_SETTING, name=name)))
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for diagnostics."""
-        with self._read() as conn:
+        with self._engine.connect() as conn:
             return {
                 t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
                 for t in (identity_stores, users, groups, memberships)
             }
-
-
-def _put_external_ids(
-    conn: Connection, table: Table, store_id: str, owner_seq: int, ids: tuple[ExternalId, ...]
-) -> None:
-    keys = sorted({external_id_key(e) for e in ids})
-    if keys:
-        conn.execute(
-            insert(table), [{"store_id": store_id, "owner_seq": owner_seq, "key": k} for k in keys]
-        )
-
-
-def _page(items: list[T], limit: int) -> Page[T]:
-    if len(items) > limit:
-        items = items[:limit]
-        return Page(items, getattr(items[-1], "seq"))  # noqa: B009
-    return Page(items, None)

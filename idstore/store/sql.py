@@ -1,0 +1,195 @@
+"""Statements compiled once per dialect, run on pooled DBAPI connections.
+
+Why. The Store's statements are SQLAlchemy Core constructs, compiled by SQLAlchemy for the
+engine's dialect, on connections from SQLAlchemy's engine. What this module skips is
+SQLAlchemy's per-execution machinery: measured on SQLite, a cached Core `select` costs about
+120 µs per execution on a held connection (240 µs with a pool checkout), against 12 µs for the
+same compiled SQL on the DBAPI cursor. At the request rates idstore aims for, that difference is
+the whole budget, so statements are compiled once (`Compiled`) and executed here.
+
+Connections run in autocommit mode; a write transaction is an explicit `BEGIN` (SQLite:
+`BEGIN IMMEDIATE`, which takes the write lock up front) ... `COMMIT`. A read is a single
+statement, consistent on its own, with no transaction round trips.
+
+The statements use only types that need no bind or result processing (integers, text), so the
+values passed and returned are the driver's own.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.sql import ClauseElement
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One statement's SQL for one dialect, and how to pass its parameters."""
+
+    sql: str
+    # Parameter names in placeholder order (qmark drivers), or None (named: pyformat).
+    order: tuple[str, ...] | None
+    defaults: Mapping[str, Any]
+
+    def args(self, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        if self.defaults:
+            params = {**self.defaults, **params}
+        if self.order is None:
+            return params
+        return tuple(params[name] for name in self.order)
+
+
+class Statements:
+    """Compiles Core statements for one dialect, once each."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._dialect = engine.dialect
+        self._cache: dict[int, tuple[ClauseElement, Compiled]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, statement: ClauseElement) -> Compiled:
+        found = self._cache.get(id(statement))
+        if found is not None:
+            return found[1]
+        compiled = statement.compile(dialect=self._dialect)
+        order = getattr(compiled, "positiontup", None)
+        defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        result = Compiled(compiled.string, tuple(order) if order is not None else None, defaults)
+        with self._lock:
+            # Keep the statement alive with its entry, so that its id cannot be reused.
+            self._cache[id(statement)] = (statement, result)
+        return result
+
+
+class Connection:
+    """A DBAPI connection in autocommit mode, with the few calls the Store makes."""
+
+    def __init__(self, fairy: Any, statements: Statements, *, sqlite: bool) -> None:
+        self._fairy = fairy  # SQLAlchemy's pooled wrapper; closing it returns the connection
+        self._raw = fairy.driver_connection
+        self._statements = statements
+        self._sqlite = sqlite
+        if not sqlite:
+            self._raw.autocommit = True
+
+    def _cursor(self, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+        compiled = self._statements[statement]
+        cursor = self._raw.cursor()
+        cursor.execute(compiled.sql, compiled.args(params))
+        return cursor
+
+    def one(self, statement: ClauseElement, **params: Any) -> Row | None:
+        cursor = self._cursor(statement, params)
+        row = cursor.fetchone()
+        cursor.close()
+        return row  # type: ignore[no-any-return]
+
+    def all(self, statement: ClauseElement, **params: Any) -> list[Row]:
+        cursor = self._cursor(statement, params)
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows  # type: ignore[no-any-return]
+
+    def scalar(self, statement: ClauseElement, **params: Any) -> Any:
+        row = self.one(statement, **params)
+        return None if row is None else row[0]
+
+    def run(self, statement: ClauseElement, **params: Any) -> int:
+        """Execute a write; return the number of rows it affected."""
+        cursor = self._cursor(statement, params)
+        count = cursor.rowcount
+        cursor.close()
+        return int(count)
+
+    def run_many(self, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = self._statements[statement]
+        cursor = self._raw.cursor()
+        cursor.executemany(compiled.sql, [compiled.args(r) for r in rows])
+        cursor.close()
+
+    def begin(self) -> None:
+        self._raw.execute("BEGIN IMMEDIATE" if self._sqlite else "BEGIN")
+
+    def commit(self) -> None:
+        self._raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._raw.execute("ROLLBACK")
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self._raw, "broken", False) or getattr(self._raw, "closed", False))
+
+    def close(self) -> None:
+        self._fairy.close()
+
+    def invalidate(self) -> None:
+        self._fairy.invalidate()
+
+
+class Pool:
+    """Connections for the Store: reused most-recently-first, opened through the engine.
+
+    An in-memory SQLite database is a single connection; callers take turns on it (`shared`).
+    """
+
+    def __init__(self, engine: Engine, *, shared: bool) -> None:
+        self._engine = engine
+        self._statements = Statements(engine)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+        self._turns: threading.RLock | None = threading.RLock() if shared else None
+        self._shared: Connection | None = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        if self._turns is not None:
+            with self._turns:
+                if self._shared is None:
+                    self._shared = self._open()
+                yield self._shared
+            return
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        try:
+            yield conn
+        except BaseException:
+            if conn.broken:
+                self._discard(conn)
+                raise
+            self._idle.put(conn)
+            raise
+        self._idle.put(conn)
+
+    def _open(self) -> Connection:
+        conn = Connection(self._engine.raw_connection(), self._statements, sqlite=self._sqlite)
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _discard(self, conn: Connection) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with suppress(Exception):
+            conn.invalidate()
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with suppress(Exception):
+                conn.close()
+        self._shared = None
