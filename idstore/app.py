@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import signal
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -135,27 +136,58 @@ def create_app(config: Config, store: Store | None = None) -> App:
     return App(store or open_store(config.db_url), config)
 
 
+# Worker processes (`serve(..., workers=N)`) are started by uvicorn and build their own app
+# from the configuration the parent leaves in this variable.
+WORKER_CONFIG = "IDSTORE_WORKER_CONFIG"
+
+
+def app_from_environment() -> App:
+    """The app of one worker process (an import-string factory for uvicorn)."""
+    return create_app(Config.from_json(os.environ[WORKER_CONFIG]))
+
+
 def serve(
     app: App,
     host: str,
     port: int,
     *,
+    workers: int = 1,
     log_level: str = "info",
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Run `app` under uvicorn until SIGINT or SIGTERM; then finish in-flight requests."""
-    import uvicorn
+    """Run `app` under uvicorn until SIGINT or SIGTERM, then finish in-flight requests.
 
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
+    With `workers` > 1, that many processes share the listening socket; each opens its own
+    connections to the database (every worker is a stateless server, as several machines
+    behind a load balancer would be).
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "server_header": False,
+    }
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
+    # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+    if workers > 1:
+        os.environ[WORKER_CONFIG] = app.config.to_json()
+        config = uvicorn.Config(
+            "idstore.app:app_from_environment", factory=True, workers=workers, **options
+        )
+        sock = config.bind_socket()
+        if on_ready is not None:
+            on_ready()
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     if on_ready is not None:
         original = server.startup
 
@@ -164,9 +196,4 @@ def serve(
             on_ready()
 
         server.startup = startup  # type: ignore[method-assign]
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
-    # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: None)
     server.run()

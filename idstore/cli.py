@@ -1,6 +1,7 @@
 """The `idstore` command line. Other tools rely on these names and outputs; keep them stable.
 
-    idstore serve [--host 127.0.0.1] [--port 8765] [--db URL]
+    idstore serve [--host 127.0.0.1] [--port 8765] [--db URL] [--workers N]
+    idstore db upgrade [--db URL]         applies pending migrations, prints the revision
     idstore stores create [--db URL]      prints the new store id alone on the last line
     idstore stores list [--db URL]
 
@@ -57,12 +58,19 @@ def main() -> None:
 )
 @db_option
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (and the database).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
-def serve(host: str, port: int, db_url: str | None, log_level: str) -> None:
+def serve(host: str, port: int, db_url: str | None, workers: int, log_level: str) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
     from idstore.app import serve as run
@@ -85,7 +93,23 @@ def serve(host: str, port: int, db_url: str | None, log_level: str) -> None:
         click.echo(f"idstore {__version__} listening on {url} (database: {config.db_url})")
         sys.stdout.flush()
 
-    run(app, host, port, log_level=log_level, on_ready=ready)
+    run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url: str | None) -> None:
+    """Apply pending migrations (all servers may keep running); print the schema revision."""
+    from idstore.store import migrate
+
+    store = _open(db_url)  # opening applies the migrations, under a lock
+    click.echo(f"Database schema is at revision {migrate.current(store.engine)}")
+    store.close()
 
 
 @main.group()

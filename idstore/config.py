@@ -6,9 +6,10 @@ the CLI calls it once. Library users build a `Config` directly.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 DEFAULT_DB_FILE = "idstore.db"
@@ -41,6 +42,14 @@ class Config:
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        """The configuration as JSON, to hand to worker processes."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        return cls(**json.loads(text))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
