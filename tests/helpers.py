@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from botocore.exceptions import ClientError
 
 from idstore import wire
@@ -200,7 +202,9 @@ def without_metadata(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_user(client: Any, store_id: str, user_id: str, **params: Any) -> dict[str, Any]:
-    return without_metadata(client.describe_user(IdentityStoreId=store_id, UserId=user_id, **params))
+    return without_metadata(
+        client.describe_user(IdentityStoreId=store_id, UserId=user_id, **params)
+    )
 
 
 def describe_group(client: Any, store_id: str, group_id: str) -> dict[str, Any]:

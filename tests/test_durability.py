@@ -110,7 +110,7 @@ def test_multi_operation_updates_are_all_or_nothing_across_a_crash(file_db_url: 
         client = restarted.client()
         for user_id in user_ids:
             user = client.describe_user(IdentityStoreId=store_id, UserId=user_id)
-            token = user["NickName"] if "NickName" in user else None
+            token = user.get("NickName")
             # Every attribute carries the same update: none is from an older one.
             assert user.get("Title") == token
             assert user["Name"].get("MiddleName") == token
