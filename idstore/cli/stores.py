@@ -1,0 +1,38 @@
+"""Identity stores: the AWS API has no call to create one, so the CLI does."""
+
+from __future__ import annotations
+
+import click
+
+from idstore.cli.common import db_option, open_db
+from idstore.model import now
+
+
+@click.group()
+def stores() -> None:
+    """Create and list identity stores."""
+
+
+@stores.command("create")
+@db_option
+def stores_create(db_url: str | None) -> None:
+    """Create an identity store; print its id alone on the last line."""
+    created = open_db(db_url).create_identity_store(now())
+    click.echo(created.store_id)
+
+
+@stores.command("list")
+@db_option
+def stores_list(db_url: str | None) -> None:
+    """List identity stores with their numbers of users and groups."""
+    store = open_db(db_url)
+    after = None
+    click.echo(f"{'IDENTITY STORE':<14}  {'USERS':>8}  {'GROUPS':>8}  CREATED")
+    while True:
+        page = store.list_identity_stores(after, 100)
+        for s in page.items:
+            created = s.created_at.isoformat(timespec="seconds")
+            click.echo(f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  {created}")
+        if page.after is None:
+            break
+        after = page.after
