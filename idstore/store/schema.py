@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -144,4 +145,44 @@ settings = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Access keys for SigV4 (SPEC §10). The secret must be recoverable to verify signatures, so it
+# is stored encrypted with a server key kept outside the database; a copy of the database alone
+# yields no usable secret.
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("access_key_id", String(32), nullable=False),
+    # The principal name: recorded as arn:aws:iam::<account>:user/<name>.
+    Column("name", String(64), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("access_key_id"),
+)
+
+# The identity stores each access key may use.
+access_key_stores = Table(
+    "access_key_stores",
+    metadata,
+    Column("key_seq", Seq, ForeignKey("access_keys.seq", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", String(36), ForeignKey(STORE_FK, ondelete="CASCADE"), primary_key=True),
+    Index(None, "store_id"),
+)
+
+# SCIM bearer tokens, stored only as a SHA-256 digest (the token is shown once).
+scim_tokens = Table(
+    "scim_tokens",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("token_id", String(36), nullable=False),
+    Column("store_id", String(36), ForeignKey(STORE_FK, ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    UniqueConstraint("token_id"),
+    UniqueConstraint("token_hash"),
+    Index(None, "store_id"),
 )
