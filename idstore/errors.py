@@ -100,4 +100,6 @@ _NOUNS: dict[ResourceType, str] = {
 def _not_found_message(resource_type: ResourceType, resource_id: str) -> str:
     if resource_type == "IDENTITY_STORE":
         return f"IdentityStore not present for IdentityStoreId: {resource_id}"
+    if not resource_id:  # a lookup by another attribute found nothing
+        return f"No {_NOUNS[resource_type]} matches the given identifier."
     return f"{_NOUNS[resource_type]} not found: {resource_id}"

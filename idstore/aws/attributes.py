@@ -28,7 +28,7 @@ from botocore.model import ListShape, Shape, StructureShape
 
 from idstore.aws.spec import Spec, lower_camel
 from idstore.aws.validate import Problems, Validator, json_type, summarise
-from idstore.errors import InvalidInput
+from idstore.errors import InvalidInput, MalformedRequest
 from idstore.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_EXTENSION,
@@ -99,7 +99,13 @@ class ProfileSchema:
             if shape is None:
                 out[name] = value
             elif value is not None:
-                cleaned = self._validator.collect(shape, value, lower_camel(name), problems)
+                try:
+                    cleaned = self._validator.collect(shape, value, lower_camel(name), problems)
+                except MalformedRequest as wrong_type:
+                    # In an update the value came in a free-form document, so a value of the
+                    # wrong kind is a validation problem, not a malformed request.
+                    problems.append(wrong_type.message)
+                    continue
                 if cleaned not in ({}, []):
                     out[name] = cleaned
         return out

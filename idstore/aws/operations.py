@@ -25,7 +25,7 @@ from botocore import xform_name
 from idstore.aws.attributes import ProfileSchema, UserRules
 from idstore.aws.pagination import Tokens
 from idstore.aws.spec import Spec
-from idstore.aws.validate import Validator, summarise
+from idstore.aws.validate import Validator, json_type, summarise
 from idstore.config import Config
 from idstore.errors import InvalidInput, NotFound
 from idstore.model import (
@@ -82,6 +82,17 @@ class Operations:
         self._tokens = Tokens(
             store.setting("page-token-key", lambda: secrets.token_hex(32)).encode()
         )
+        self._validator = validator
+        # GetUserId/GetGroupId unique attributes: (kind, lower-case path) → (the model shape
+        # of the attribute's values, the Store's lookup keyword).
+        self._unique_attributes = {
+            ("user", "username"): (spec.structure("User").members["UserName"], "user_name"),
+            ("user", "emails.value"): (spec.structure("Email").members["Value"], "email"),
+            ("group", "displayname"): (
+                spec.structure("Group").members["DisplayName"],
+                "display_name",
+            ),
+        }
         self.handlers: dict[str, Handler] = {
             name: getattr(self, xform_name(name)) for name in spec.operation_names
         }
@@ -422,22 +433,26 @@ class Operations:
             return self._store.find_group_id(store_id, external_id=key)
         unique = identifier["UniqueAttribute"]
         path = unique["AttributePath"]
-        value = unique["AttributeValue"]
-        if not isinstance(value, str) or not value:
+        found = self._unique_attributes.get((kind, path.lower()))
+        if found is None:
+            allowed = "userName or emails.value" if kind == "user" else "displayName"
             raise InvalidInput(
-                "AlternateIdentifier.UniqueAttribute.AttributeValue must be a non-empty string."
+                f"The attribute {path} is not a unique attribute of a {kind}: use {allowed}."
             )
-        lowered = path.lower()
-        if kind == "user" and lowered == "username":
+        shape, keyword = found
+        value = unique["AttributeValue"]
+        if not isinstance(value, str):
+            raise InvalidInput(
+                "AlternateIdentifier.UniqueAttribute.AttributeValue must be a string, "
+                f"not {json_type(value)}."
+            )
+        # The value must be one the attribute could hold (the document type checks nothing).
+        self._validator.check(shape, value, "alternateIdentifier.uniqueAttribute.attributeValue")
+        if keyword == "user_name":
             return self._store.find_user_id(store_id, user_name=value)
-        if kind == "user" and lowered == "emails.value":
+        if keyword == "email":
             return self._store.find_user_id(store_id, email=value)
-        if kind == "group" and lowered == "displayname":
-            return self._store.find_group_id(store_id, display_name=value)
-        allowed = "userName or emails.value" if kind == "user" else "displayName"
-        raise InvalidInput(
-            f"The attribute {path} is not a unique attribute of a {kind}: use {allowed}."
-        )
+        return self._store.find_group_id(store_id, display_name=value)
 
     # -- memberships -------------------------------------------------------------------------
 
