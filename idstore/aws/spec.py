@@ -8,6 +8,7 @@ address, the Identity Center rules) is derived from it in `operations.py`, or ke
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -55,8 +56,10 @@ class Spec:
         return frozenset(s.name for s in self.model.error_shapes)
 
 
+@functools.cache
 def load_spec() -> Spec:
-    """Load the identitystore model from botocore; refuse a botocore too old to serve it."""
+    """Load the identitystore model from botocore, once per process; refuse a botocore too old
+    to serve it. The model is read-only, so one Spec serves every gateway."""
     model = botocore.session.get_session().get_service_model(SERVICE)
     missing = _REQUIRED_OPERATIONS - set(model.operation_names)
     if missing:
