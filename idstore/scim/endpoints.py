@@ -1,0 +1,578 @@
+"""The SCIM front end, end to end: `ScimService.handle(wire.Request) -> wire.Response`.
+
+    /{IdentityStoreId}/scim/v2/ ... route → bearer token of that store → ScimAllowSourceIps
+    → parse (JSON, query) → resources / patch / queries → the Store → SCIM JSON or SCIM error
+
+Endpoints (RFC 7644 §3.2), as AWS serves them, plus what the conformance tools need:
+
+    /Users, /Groups                 GET (list, filter, page), POST; /.search POST
+    /Users/{id}, /Groups/{id}       GET, PUT, PATCH, DELETE (PUT on groups is beyond AWS)
+    /.search                        POST (both resource types)
+    /ServiceProviderConfig          GET
+    /Schemas[/{urn}]                GET
+    /ResourceTypes[/{name}]         GET
+    /Bulk, /Me                      501, as AWS does not offer them
+
+Every endpoint needs a bearer token of the store in the URL, discovery included (as in AWS);
+a token of another store is a 401 like any wrong token. Bodies are read as JSON whatever the
+JSON media type (`application/scim+json`, `application/json`, none); responses are
+`application/scim+json`. Writes are recorded as made by `SCIM`. A user PATCH answers 200 with
+the user; a group PATCH answers 204 (Entra's advice: a group's members can be many), or 200
+with the group when `attributes` or `excludedAttributes` asks for it.
+
+Errors are domain errors raised anywhere below, answered through `_ERRORS`, the one table from
+error class to HTTP status and `scimType`; anything unexpected is logged and answered 500
+without detail. No input produces a 5xx.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from idstore import errors, wire
+from idstore.config import Config
+from idstore.errors import IdstoreError, InvalidInput, NotFound
+from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, is_reserved_name, now
+from idstore.scim import discovery, patch, queries, tokens
+from idstore.scim.filter import parse_filter
+from idstore.scim.problems import (
+    InvalidFilter,
+    InvalidPath,
+    InvalidSyntax,
+    MethodNotAllowed,
+    Mutability,
+    NoTarget,
+    NotImplementedHere,
+    PayloadTooLarge,
+    UnknownEndpoint,
+    UnsupportedMediaType,
+)
+from idstore.scim.projection import Projection
+from idstore.scim.resources import (
+    ACTOR,
+    canonical_view,
+    group_data,
+    group_view,
+    member_ids,
+    user_data,
+    user_view,
+)
+from idstore.scim.rules import GroupRules, UserRules
+from idstore.scim.schema import ERROR, GROUPS, LIST_RESPONSE, USERS
+from idstore.store import Store
+from idstore.store.scim import MemberChange
+
+log = logging.getLogger("idstore.scim")
+
+_PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?")
+# AWS: at most 100 membership changes in one PatchGroup (and members in one CreateGroup).
+MAX_MEMBER_CHANGES = 100
+# How long a process trusts its copy of a store's ScimAllowSourceIps.
+NETWORK_CACHE_SECONDS = 1.0
+
+_ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
+    InvalidFilter: (400, "invalidFilter"),
+    InvalidPath: (400, "invalidPath"),
+    NoTarget: (400, "noTarget"),
+    Mutability: (400, "mutability"),
+    InvalidSyntax: (400, "invalidSyntax"),
+    errors.MalformedRequest: (400, "invalidSyntax"),
+    errors.InvalidInput: (400, "invalidValue"),
+    errors.QuotaExceeded: (400, None),
+    errors.Unauthenticated: (401, None),
+    errors.AccessDenied: (403, None),
+    errors.NotFound: (404, None),
+    errors.UnknownOperation: (404, None),
+    UnknownEndpoint: (404, None),
+    MethodNotAllowed: (405, None),
+    errors.Conflict: (409, "uniqueness"),
+    PayloadTooLarge: (413, None),
+    UnsupportedMediaType: (415, None),
+    errors.Throttled: (429, None),
+    NotImplementedHere: (501, None),
+    errors.InternalError: (500, None),
+}
+
+Result = tuple[int, Json | None, dict[str, str]]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def is_scim_path(path: str) -> bool:
+    """Whether a request path is under `/{IdentityStoreId}/scim/v2`."""
+    return _PREFIX.fullmatch(path) is not None
+
+
+def _status(error: IdstoreError) -> tuple[int, str | None]:
+    for cls in type(error).__mro__:
+        if cls in _ERRORS:
+            status, scim_type = _ERRORS[cls]
+            if (
+                isinstance(error, errors.Conflict)
+                and error.reason != "UNIQUENESS_CONSTRAINT_VIOLATION"
+            ):
+                scim_type = None
+            return status, scim_type
+    return 500, None
+
+
+class ScimService:
+    """Serves SCIM 2.0 for every identity store of one Store."""
+
+    def __init__(
+        self, store: Store, config: Config, *, users: UserRules, groups: GroupRules
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._users = users
+        self._groups = groups
+        self._networks: dict[str, tuple[float, list[IpNetwork] | None]] = {}
+
+    # -- the request -------------------------------------------------------------------------
+
+    def handle(self, request: wire.Request) -> wire.Response:
+        request_id = str(uuid.uuid4())
+        try:
+            status, body, headers = self._handle(request)
+            payload = b"" if body is None else orjson.dumps(body)
+        except IdstoreError as error:
+            return self._failure(error, request_id)
+        except Exception:
+            log.exception("SCIM request %s failed", request_id)
+            return self._failure(
+                errors.InternalError("The server could not complete the request."), request_id
+            )
+        headers = {"x-amzn-requestid": request_id, **headers}
+        if body is not None:
+            headers["content-type"] = "application/scim+json"
+        return wire.Response(status, payload, headers)
+
+    def _failure(self, error: IdstoreError, request_id: str) -> wire.Response:
+        status, scim_type = _status(error)
+        if status >= 500:
+            log.error("SCIM request %s: %s", request_id, error.message)
+        body: Json = {"schemas": [ERROR], "status": str(status), "detail": error.message}
+        if scim_type is not None:
+            body["scimType"] = scim_type
+        headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
+        if status == 401:
+            headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
+        if isinstance(error, errors.Throttled):
+            headers["retry-after"] = str(error.retry_after)
+        return wire.Response(status, orjson.dumps(body), headers)
+
+    def _handle(self, request: wire.Request) -> Result:
+        match = _PREFIX.fullmatch(request.path)
+        if match is None:  # pragma: no cover - the app routes only matching paths here
+            raise UnknownEndpoint(f"No SCIM endpoint at {request.path}.")
+        store_id = match.group(1)
+        tokens.authenticate(self._store, request, store_id, now())
+        if request.client_ip:
+            self._check_source(store_id, request.client_ip)
+        if len(request.body) > self._config.max_body_bytes:
+            raise PayloadTooLarge(
+                f"The request body is larger than {self._config.max_body_bytes} bytes."
+            )
+        segments = [s for s in (match.group(2) or "").split("/") if s]
+        call = _Call(self, request, store_id, segments)
+        return call.route()
+
+    def _check_source(self, store_id: str, client_ip: str) -> None:
+        """Enforce the store's ScimAllowSourceIps (set with UpdateIdentityStore): 403."""
+        cached = self._networks.get(store_id)
+        if cached is None or cached[0] <= time.monotonic():
+            config = self._store.get_identity_store(store_id).network_configuration or {}
+            cidrs = config.get("ScimAllowSourceIps")
+            networks = [ipaddress.ip_network(c, strict=False) for c in cidrs] if cidrs else None
+            cached = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
+            self._networks[store_id] = cached
+        allowed = cached[1]
+        if allowed is None:
+            return
+        try:
+            address = ipaddress.ip_address(client_ip)
+        except ValueError:
+            address = None
+        if address is None or not any(address in net for net in allowed):
+            raise errors.AccessDenied(
+                f"Requests from {client_ip} are not allowed by the identity store's "
+                "ScimAllowSourceIps."
+            )
+
+    # -- writes, shared by the handlers ------------------------------------------------------
+
+    def check_user(self, data: UserData) -> UserData:
+        attributes, extensions = self._users.check(data.attributes, data.extensions)
+        return UserData(attributes, extensions, data.status)
+
+    def check_group(self, data: GroupData) -> GroupData:
+        problems: list[str] = []
+        attributes = self._groups.check(data.attributes, problems)
+        name = attributes.get("DisplayName")
+        if name is None:
+            problems.append(
+                "Value null at 'displayName' failed to satisfy constraint: Member must not be null"
+            )
+        elif isinstance(name, str) and is_reserved_name(name):
+            problems.append(
+                "Value at 'displayName' failed to satisfy constraint: Member must not be a "
+                "reserved name (Administrator, AWSAdministrators)"
+            )
+        if problems:
+            count = len(problems)
+            raise InvalidInput(
+                f"{count} validation error{'s' if count > 1 else ''} detected: "
+                + "; ".join(problems)
+            )
+        return GroupData(attributes)
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+
+def _has(body: Json, name: str) -> bool:
+    return any(str(key).lower() == name for key in body)
+
+
+class _Call:
+    """One routed request: its store, base URL and parameters, and a handler per endpoint."""
+
+    def __init__(
+        self, service: ScimService, request: wire.Request, store_id: str, segments: list[str]
+    ) -> None:
+        self.service = service
+        self.store = service.store
+        self.request = request
+        self.store_id = store_id
+        self.segments = segments
+        proto = request.headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+        host = request.headers.get("host") or "localhost"
+        self.base = f"{proto}://{host}/{store_id}/scim/v2"
+        self.params = {k.lower(): v for k, v in parse_qsl(request.query, keep_blank_values=True)}
+
+    def route(self) -> Result:
+        method = self.request.method.upper()
+        path = [s.lower() for s in self.segments]
+        if not path:
+            raise UnknownEndpoint("The SCIM base URL is not an endpoint: try /Users or /Groups.")
+        head, rest = path[0], self.segments[1:]
+        if head in ("bulk", "me") and len(rest) == 0:
+            raise NotImplementedHere(f"/{self.segments[0]} is not supported (as in AWS).")
+        if head == "serviceproviderconfig" and not rest:
+            self._allow(method, "GET")
+            return 200, discovery.service_provider_config(self.base), {}
+        if head == "schemas" and len(rest) <= 1:
+            self._allow(method, "GET")
+            return 200, self._schemas(rest), {}
+        if head == "resourcetypes" and len(rest) <= 1:
+            self._allow(method, "GET")
+            return 200, self._resource_types(rest), {}
+        if head == ".search" and not rest:
+            self._allow(method, "POST")
+            return self._search(None)
+        if head in ("users", "groups") and len(rest) <= 1:
+            return self._resources(method, head, rest[0] if rest else None)
+        raise UnknownEndpoint(f"No SCIM endpoint at /{'/'.join(self.segments)}.")
+
+    @staticmethod
+    def _allow(method: str, *allowed: str) -> None:
+        if method not in allowed:
+            raise MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}.")
+
+    def _schemas(self, rest: list[str]) -> Json:
+        if not rest:
+            return discovery.schemas(self.base)
+        found = discovery.find_schema(rest[0])
+        if found is None:
+            raise UnknownEndpoint(f"No schema {rest[0]}.")
+        return discovery.schema(self.base, found)
+
+    def _resource_types(self, rest: list[str]) -> Json:
+        if not rest:
+            return discovery.resource_types(self.base)
+        found = discovery.find_resource_type(rest[0])
+        if found is None:
+            raise UnknownEndpoint(f"No resource type {rest[0]}.")
+        return discovery.resource_type(self.base, found)
+
+    def _resources(self, method: str, kind: str, resource_id: str | None) -> Result:
+        users = kind == "users"
+        if resource_id == ".search":
+            self._allow(method, "POST")
+            return self._search(kind)
+        handlers: dict[str, Callable[..., Result]]
+        if resource_id is None:
+            handlers = {
+                "GET": self._list_users if users else self._list_groups,
+                "POST": self._create_user if users else self._create_group,
+            }
+            self._allow(method, *handlers)
+            return handlers[method]()
+        handlers = {
+            "GET": self._get_user if users else self._get_group,
+            "PUT": self._put_user if users else self._put_group,
+            "PATCH": self._patch_user if users else self._patch_group,
+            "DELETE": self._delete_user if users else self._delete_group,
+        }
+        self._allow(method, *handlers)
+        return handlers[method](resource_id)
+
+    # -- parameters --------------------------------------------------------------------------
+
+    def _body(self) -> Json:
+        media = self.request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media and media != "application/json" and not media.endswith("+json"):
+            raise UnsupportedMediaType(
+                f"The body must be application/scim+json or application/json, not {media}."
+            )
+        if not self.request.body.strip():
+            raise InvalidSyntax("The request needs a JSON body.")
+        try:
+            body = orjson.loads(self.request.body)
+        except orjson.JSONDecodeError as error:
+            raise InvalidSyntax(f"The body is not valid JSON: {error}.") from None
+        if not isinstance(body, dict):
+            raise InvalidSyntax("The body must be a JSON object.")
+        return body
+
+    def _projection(self) -> Projection:
+        return Projection.parse(
+            self.params.get("attributes"), self.params.get("excludedattributes")
+        )
+
+    @staticmethod
+    def _integer(value: Any, name: str, default: int) -> int:
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            raise InvalidInput(f"'{name}' must be an integer.")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"'{name}' must be an integer.") from None
+
+    def _page(self, params: dict[str, Any]) -> tuple[int, int]:
+        # Past the end is an empty page; the cap keeps the echoed startIndex a JSON integer.
+        start = min(max(1, self._integer(params.get("startindex"), "startIndex", 1)), 2**31)
+        count = self._integer(params.get("count"), "count", discovery.MAX_RESULTS)
+        return start, min(max(0, count), discovery.MAX_RESULTS)
+
+    @staticmethod
+    def _filter(params: dict[str, Any]) -> Any:
+        text = params.get("filter")
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if not isinstance(text, str):
+            raise InvalidFilter("'filter' must be a string.")
+        return parse_filter(text)
+
+    @staticmethod
+    def _listing(total: int, start: int, resources: list[Json]) -> Json:
+        return {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+
+    # -- listing and search ------------------------------------------------------------------
+
+    def _list_users(self) -> Result:
+        return self._listed("users", self.params, self._projection())
+
+    def _list_groups(self) -> Result:
+        return self._listed("groups", self.params, self._projection())
+
+    def _search(self, kind: str | None) -> Result:
+        body = self._body()
+        params: dict[str, Any] = {k.lower(): v for k, v in body.items()}
+        parts = []
+        for name in ("attributes", "excludedattributes"):
+            value = params.get(name)
+            if isinstance(value, list):
+                value = ",".join(str(v) for v in value)
+            elif value is not None and not isinstance(value, str):
+                raise InvalidInput(f"'{name}' must be a list of attribute paths.")
+            parts.append(value)
+        return self._listed(kind, params, Projection.parse(parts[0], parts[1]))
+
+    def _listed(self, kind: str | None, params: dict[str, Any], projection: Projection) -> Result:
+        terms = self._filter(params)
+        start, count = self._page(params)
+        if kind == "users":
+            page = queries.users(self.store, self.store_id, terms, start, count)
+        elif kind == "groups":
+            page = queries.groups(self.store, self.store_id, terms, start, count)
+        else:
+            page = queries.everything(self.store, self.store_id, terms, start, count)
+        resources = [projection.apply(USERS, user_view(u, self.base)) for u in page.users]
+        with_members = projection.wants(GROUPS, "members")
+        resources += [
+            projection.apply(GROUPS, self._group_view(g, with_members)) for g in page.groups
+        ]
+        return 200, self._listing(page.total, start, resources), {}
+
+    # -- users -------------------------------------------------------------------------------
+
+    def _user(self, user: UserRecord, status: int = 200) -> Result:
+        view = self._projection().apply(USERS, user_view(user, self.base))
+        headers = {"location": view["meta"]["location"]} if status == 201 and "meta" in view else {}
+        return status, view, headers
+
+    def _get_user(self, user_id: str) -> Result:
+        return self._user(self.store.get_user(self.store_id, user_id))
+
+    def _create_user(self) -> Result:
+        view = canonical_view(USERS, self._body())
+        data = self.service.check_user(user_data(view, None, keep_absent_external_id=False))
+        user = self.store.create_user(
+            self.store_id,
+            data,
+            actor=ACTOR,
+            at=now(),
+            max_users=self.service.config.max_users_per_store,
+        )
+        return self._user(user, 201)
+
+    def _put_user(self, user_id: str) -> Result:
+        view = canonical_view(USERS, self._body())
+
+        def change(current: UserRecord) -> UserData:
+            return self.service.check_user(user_data(view, current, keep_absent_external_id=True))
+
+        return self._user(self._update_user(user_id, change))
+
+    def _patch_user(self, user_id: str) -> Result:
+        operations = patch.parse_operations(self._body())
+
+        def change(current: UserRecord) -> UserData:
+            patched = patch.apply(USERS, user_view(current, self.base), operations)
+            return self.service.check_user(
+                user_data(patched, current, keep_absent_external_id=False)
+            )
+
+        return self._user(self._update_user(user_id, change))
+
+    def _update_user(self, user_id: str, change: Callable[[UserRecord], UserData]) -> UserRecord:
+        return self.store.update_user(
+            self.store_id, user_id, change, expected_revision=None, actor=ACTOR, at=now()
+        )
+
+    def _delete_user(self, user_id: str) -> Result:
+        self.store.delete_user(self.store_id, user_id, expected_revision=None)
+        return 204, None, {}
+
+    # -- groups ------------------------------------------------------------------------------
+
+    def _group_view(self, group: GroupRecord, with_members: bool) -> Json:
+        members = (
+            self.store.group_member_ids(self.store_id, group.group_id) if with_members else None
+        )
+        return group_view(group, self.base, members)
+
+    def _group(self, group: GroupRecord, status: int = 200) -> Result:
+        projection = self._projection()
+        view = projection.apply(
+            GROUPS, self._group_view(group, projection.wants(GROUPS, "members"))
+        )
+        headers = {"location": view["meta"]["location"]} if status == 201 and "meta" in view else {}
+        return status, view, headers
+
+    def _get_group(self, group_id: str) -> Result:
+        return self._group(self.store.get_group(self.store_id, group_id))
+
+    def _change_group(
+        self,
+        group_id: str,
+        change: Callable[[GroupRecord], GroupData | None],
+        members: list[MemberChange],
+    ) -> GroupRecord:
+        try:
+            return self.store.change_group(
+                self.store_id,
+                group_id,
+                change,
+                members,
+                actor=ACTOR,
+                at=now(),
+                max_member_changes=MAX_MEMBER_CHANGES,
+            )
+        except NotFound as missing:
+            if missing.resource_type != "USER":
+                raise
+            raise InvalidInput(
+                f"A member is not a user of this identity store: {missing.resource_id or '?'} "
+                "(groups hold users only)."
+            ) from None
+
+    def _create_group(self) -> Result:
+        view = canonical_view(GROUPS, self._body())
+        data = self.service.check_group(group_data(view, None, keep_absent_external_id=False))
+        ids = member_ids(view.get("members"))
+        if len(ids) > MAX_MEMBER_CHANGES:
+            raise InvalidInput(f"A group can be created with at most {MAX_MEMBER_CHANGES} members.")
+        group = self.store.create_group(
+            self.store_id,
+            data,
+            actor=ACTOR,
+            at=now(),
+            max_groups=self.service.config.max_groups_per_store,
+        )
+        if ids:
+            # Two transactions: if a member turns out not to be a user, undo the creation.
+            try:
+                group = self._change_group(
+                    group.group_id, lambda _: None, [MemberChange("add", tuple(ids))]
+                )
+            except BaseException:
+                self.store.delete_group(self.store_id, group.group_id, expected_revision=None)
+                raise
+        return self._group(group, 201)
+
+    def _put_group(self, group_id: str) -> Result:
+        body = self._body()
+        view = canonical_view(GROUPS, body)
+        members = []
+        if _has(body, "members"):  # absent: the membership is not asserted, and kept
+            members = [MemberChange("replace", tuple(member_ids(view.get("members"))))]
+
+        def change(current: GroupRecord) -> GroupData:
+            return self.service.check_group(group_data(view, current, keep_absent_external_id=True))
+
+        return self._group(self._change_group(group_id, change, members))
+
+    def _patch_group(self, group_id: str) -> Result:
+        operations = patch.parse_operations(self._body())
+        members = patch.member_changes(operations)
+
+        def change(current: GroupRecord) -> GroupData | None:
+            view = group_view(current, self.base, None)
+            patched = patch.apply(GROUPS, view, operations)
+            if patched == view:
+                return None
+            return self.service.check_group(
+                group_data(patched, current, keep_absent_external_id=False)
+            )
+
+        group = self._change_group(group_id, change, members)
+        if "attributes" in self.params or "excludedattributes" in self.params:
+            return self._group(group)
+        return 204, None, {}
+
+    def _delete_group(self, group_id: str) -> Result:
+        self.store.delete_group(self.store_id, group_id, expected_revision=None)
+        return 204, None, {}
