@@ -1,0 +1,135 @@
+"""Import and export an identity store as JSON Lines (the format is in `idstore/transfer.py`).
+
+    idstore export --store ID [--db URL] [-o FILE]          the store, on stdout or in FILE
+    idstore import --store ID [--db URL] [--create] FILE    all or nothing; again is a no-op
+
+Both show a progress bar on stderr when stderr is a terminal, and nothing else there
+otherwise, so they script cleanly. An import reports the first bad line as `FILE:LINE: error`
+and leaves the store unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from idstore.cli.common import db_option, open_db
+from idstore.config import Config
+from idstore.errors import IdstoreError, NotFound
+from idstore.model import now
+
+if TYPE_CHECKING:
+    from idstore.store import Store
+
+store_option = click.option(
+    "--store", "store_id", metavar="ID", required=True, help="The identity store (d-...)."
+)
+
+
+@contextmanager
+def progress(label: str, length: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing on stderr if it is a terminal (None otherwise)."""
+    if not length or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.command("export")
+@store_option
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("wb"),
+    default="-",
+    show_default=True,
+    help="Where to write the JSON Lines ('-' is stdout).",
+)
+def export(store_id: str, db_url: str | None, output: IO[bytes]) -> None:
+    """Export users, groups and memberships (ExternalIds included) as JSON Lines."""
+    from idstore.transfer import export_lines
+
+    store = open_db(db_url)
+    try:
+        counts = store.count_records(store_id)
+        total = counts.users + counts.groups + counts.memberships
+        with progress("Exporting", total) as step:
+            for number, line in enumerate(export_lines(store, store_id)):
+                output.write(line)
+                if step is not None and number:  # the first line is the header
+                    step(1)
+    except IdstoreError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        output.flush()
+        store.close()
+
+
+@click.command("import")
+@store_option
+@db_option
+@click.option("--create", is_flag=True, help="Create the identity store if it does not exist.")
+@click.argument("file", type=click.File("rb"))
+def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) -> None:
+    """Import a JSON Lines file (as `idstore export` writes it) into an identity store.
+
+    Users and groups are matched by id: new ones are added, existing ones replaced by the
+    file's. Memberships are added unless the user already is in the group. All or nothing.
+    """
+    from idstore.transfer import ImportFailed, Reader, import_records
+
+    name = getattr(file, "name", "-")
+    config = Config.from_env(db_url=db_url)
+    store = open_db(db_url)
+    started = time.perf_counter()
+    try:
+        _ensure_store(store, store_id, create=create)
+        reader = Reader(store_id, actor=f"arn:aws:iam::{config.account_id}:root", at=now())
+        with progress("Reading  ", _size(file)) as step:
+            records = reader.read(file, step)
+        total = len(records.users) + len(records.groups) + len(records.memberships)
+        with progress("Importing", total) as step:
+            counts = import_records(store, store_id, records, progress=step)
+    except ImportFailed as failed:
+        where = f"{name}:{failed.line}" if failed.line else name
+        raise click.ClickException(f"{where}: {failed.message} (nothing was imported)") from None
+    except IdstoreError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        store.close()
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Imported {counts.users} users, {counts.groups} groups and {counts.memberships} "
+        f"memberships into {store_id} in {seconds:.1f} s"
+    )
+
+
+def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
+    try:
+        store.get_identity_store(store_id)
+    except NotFound:
+        if not create:
+            raise
+        from idstore.aws.spec import load_spec
+        from idstore.aws.validate import Validator
+
+        spec = load_spec()
+        Validator(spec).check(spec.shape("IdentityStoreId"), store_id, "identityStoreId")
+        if store_id.startswith("arn:"):
+            raise click.ClickException("--store must be an identity store id, not an ARN") from None
+        store.create_identity_store(now(), store_id)
+
+
+def _size(file: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(file.fileno()).st_size or None
+    except (OSError, ValueError, AttributeError):
+        return None
