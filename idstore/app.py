@@ -3,7 +3,7 @@
 This is the only module that knows about ASGI and the web server. It routes by path:
 
     GET  /health                      200 once the store is open and migrated
-    *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (when enabled)
+    *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
 and copies each request into a `wire.Request` for the front end's `handle`. It is a bare ASGI
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ import orjson
 from idstore import wire
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
+from idstore.scim.endpoints import ScimService, is_scim_path
 from idstore.store import Store, open_store
 
 Scope = MutableMapping[str, Any]
@@ -51,6 +53,10 @@ class App:
         self.store = store
         self.config = config
         self.aws = Gateway(store, config)
+        # SCIM writes must pass the AWS side's profile rules; the front ends stay independent.
+        self.scim = ScimService(
+            store, config, users=self.aws.operations.users, groups=self.aws.operations.groups
+        )
         inline = store.dialect == "sqlite" if threads is None else threads == 0
         self._pool = (
             None
@@ -97,7 +103,7 @@ class App:
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=client[0] if client else None,
         )
-        handler: Handler = self.aws.handle
+        handler: Handler = self.scim.handle if is_scim_path(path) else self.aws.handle
         if self._pool is None:
             response = handler(request)
         else:
@@ -146,6 +152,26 @@ def app_from_environment() -> App:
     return create_app(Config.from_json(os.environ[WORKER_CONFIG]))
 
 
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus idstore's loggers (request lines are JSON, alone on
+    their line, on stderr). uvicorn applies it in every worker process, too."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["idstore"] = {"format": "%(message)s"}
+    config["handlers"]["idstore"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "idstore",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["idstore"] = {
+        "handlers": ["idstore"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
 def serve(
     app: App,
     host: str,
@@ -171,6 +197,7 @@ def serve(
         "access_log": False,
         "lifespan": "on",
         "server_header": False,
+        "log_config": _log_config(log_level),
     }
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.

@@ -9,6 +9,12 @@ The database under test comes from `IDSTORE_TEST_DB`:
 `scripts/test` runs the suite once per database; CI runs both. Nothing is skipped for one
 backend.
 
+`IDSTORE_TEST_AUTH=sigv4` runs it with SigV4 verification (`scripts/test` runs `tests/aws` so
+once more): `config` asks for it, every test database holds the suite's access keys
+(`TEST_KEY_IDS`, each with the secret `TEST_SECRET`, for every identity store, named after
+themselves so that CreatedBy stays `...:user/<key id>`). The few tests of local mode itself are
+deselected in that pass (they run in the others).
+
 Fixtures:
 - `store`: an open, empty `Store` on the database under test;
 - `mock`: the in-process service over that store (`mock.store_id` is a fresh identity store);
@@ -36,19 +42,45 @@ from sqlalchemy.engine import make_url
 
 from idstore.app import App
 from idstore.config import Config
+from idstore.model import now
+from idstore.serverkey import ServerKey
 from idstore.store import Store, open_store
 from idstore.store.schema import metadata
 from idstore.testing import IdentityStoreMock
 
 REGION = "us-east-1"
 
+TEST_AUTH = os.environ.get("IDSTORE_TEST_AUTH", "none") or "none"
+# One server key for every test database (PostgreSQL keeps its check value across tests).
+TEST_SERVER_KEY = ServerKey(b"idstore test suite server key 32").text()
+TEST_KEY_IDS = ("AKIDTESTCLIENT", "AKIDOTHERCLIENT", "AKIDHTTPCLIENT")
+TEST_SECRET = "secret"
+
 
 def _backend() -> str:
     return os.environ.get("IDSTORE_TEST_DB", "sqlite") or "sqlite"
 
 
+# Tests of local mode itself: they send Authorization headers of their own, which SigV4 refuses.
+LOCAL_MODE_ONLY = {
+    "tests/aws/test_fuzz.py::test_access_key_id_is_recorded_as_the_principal",
+    "tests/aws/test_fuzz.py::test_arbitrary_header_values",
+    "tests/aws/test_fuzz.py::test_arbitrary_headers_over_http",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the SigV4 pass, deselect (visibly) the tests of local mode; they ran in the others."""
+    if TEST_AUTH != "sigv4":
+        return
+    local = [item for item in items if item.nodeid in LOCAL_MODE_ONLY]
+    if local:
+        config.hook.pytest_deselected(items=local)
+        items[:] = [item for item in items if item.nodeid not in LOCAL_MODE_ONLY]
+
+
 def pytest_report_header() -> str:
-    return f"idstore database under test: {_backend()}"
+    return f"idstore database under test: {_backend()}; authentication: {TEST_AUTH}"
 
 
 @pytest.fixture(scope="session")
@@ -89,17 +121,37 @@ def _shared_store(db_url: str) -> Iterator[Store | None]:
 def store(db_url: str, _shared_store: Store | None) -> Iterator[Store]:
     if _shared_store is None:
         fresh = open_store(db_url)
+        if TEST_AUTH == "sigv4":
+            _add_test_keys(fresh)
         yield fresh
         fresh.close()
         return
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name != "settings")
     with _shared_store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if TEST_AUTH == "sigv4":
+        _add_test_keys(_shared_store)
     yield _shared_store
+
+
+def _add_test_keys(store: Store) -> None:
+    key = ServerKey.from_text(TEST_SERVER_KEY)
+    for key_id in TEST_KEY_IDS:
+        store.create_access_key(
+            name=key_id,
+            stores=None,
+            read_only=False,
+            server_key=key,
+            at=now(),
+            access_key_id=key_id,
+            secret=TEST_SECRET,
+        )
 
 
 @pytest.fixture
 def config() -> Config:
+    if TEST_AUTH == "sigv4":
+        return Config(auth="sigv4", server_key=TEST_SERVER_KEY)
     return Config()
 
 

@@ -12,9 +12,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from idstore import wire
+from tests.conftest import REGION, TEST_AUTH, TEST_KEY_IDS, TEST_SECRET
 
 
 def user_params(store_id: str, name: str = "alice", **overrides: Any) -> dict[str, Any]:
@@ -95,6 +99,7 @@ def raw_request(
     if content_type is not None:
         sent["Content-Type"] = content_type
     sent.update(headers or {})
+    body = sign_for_suite(method, f"http://{parts.netloc}{path}", sent, body)
     try:
         conn.request(method, path, body=body, headers=sent, encode_chunked=chunked)
         response = conn.getresponse()
@@ -102,6 +107,23 @@ def raw_request(
         return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
     finally:
         conn.close()
+
+
+def sign_for_suite(
+    method: str, url: str, headers: dict[str, str], body: bytes | Iterable[bytes] | None
+) -> bytes | Iterable[bytes] | None:
+    """In the suite's SigV4 pass (IDSTORE_TEST_AUTH=sigv4), add to `headers` a signature with
+    the suite's key, unless they carry an Authorization of their own; return the body to send
+    (chunks are gathered to be hashed). Otherwise leave everything as it is."""
+    if TEST_AUTH != "sigv4" or any(k.lower() == "authorization" for k in headers):
+        return body
+    chunks = None if body is None or isinstance(body, bytes) else list(body)
+    data = b"".join(chunks) if chunks is not None else body or b""
+    request = AWSRequest(method, url, headers=headers, data=data)
+    credentials = Credentials(TEST_KEY_IDS[0], TEST_SECRET)
+    SigV4Auth(credentials, "identitystore", REGION).add_auth(request)
+    headers.update({k: v for k, v in request.headers.items() if k.lower() not in {"host"}})
+    return chunks if chunks is not None else body
 
 
 def aws_call(url: str, operation: str, params: Any, **options: Any) -> RawResponse:
@@ -119,11 +141,15 @@ def gateway_call(
     client_ip: str | None = None,
 ) -> RawResponse:
     """One request through the in-process gateway (`mock.gateway.handle`), no socket."""
+    sent = dict(headers or {})
+    if TEST_AUTH == "sigv4":
+        sent.setdefault("Host", "localhost")  # what an HTTP client would send, and sign
+    sign_for_suite(method, f"http://localhost{path}", sent, body)
     response = mock.gateway.handle(
         wire.Request(
             method=method,
             path=path,
-            headers={k.lower(): v for k, v in (headers or {}).items()},
+            headers={k.lower(): v for k, v in sent.items()},
             body=body,
             client_ip=client_ip,
         )

@@ -1,12 +1,19 @@
 """The AWS front end, end to end: `Gateway.handle(wire.Request) -> wire.Response`.
 
-    authenticate → parse (target, JSON) → source-IP rules of the store → validate against the
-    model → dispatch to `Operations` → serialise the result or the error
+    authenticate → parse (target, JSON) → authorize (the key's stores and rights) → throttle →
+    validate against the model → source-IP rules of the store → dispatch to `Operations` →
+    serialise the result or the error → one log line
 
 The ASGI app and the in-process test mode both call `handle`, so tests and production share one
 code path. Nothing escapes it: a domain error becomes its AWS error shape, and anything
 unexpected is logged with its traceback and answered as InternalServerException (500), with no
 detail in the body.
+
+Authentication follows `Config.auth` unless an authenticator is given: `OpenAccess` (local
+mode) or `SigV4Access`. Each request is logged as one JSON object on the `idstore.requests`
+logger (INFO): request id, operation, identity store, principal, client address, status, error
+code and latency. Nothing from the body is logged, so neither are secrets, signatures nor
+members the model marks sensitive; when INFO is off, the line is not even built.
 """
 
 from __future__ import annotations
@@ -17,17 +24,22 @@ import time
 import uuid
 from typing import Any, Protocol
 
+import orjson
+
 from idstore import errors, wire
 from idstore.aws import protocol
-from idstore.aws.access import OpenAccess, Principal
+from idstore.aws.access import OpenAccess, Principal, authorize, reading_operations
 from idstore.aws.operations import Call, Operations
+from idstore.aws.sigv4 import SigV4Access
 from idstore.aws.spec import Spec, load_spec
+from idstore.aws.throttle import Throttle
 from idstore.aws.validate import Validator
 from idstore.config import Config
 from idstore.model import now
 from idstore.store import Store
 
 log = logging.getLogger("idstore.aws")
+requests_log = logging.getLogger("idstore.requests")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,6 +50,24 @@ NETWORK_CACHE_SECONDS = 1.0
 
 class Authenticator(Protocol):
     def authenticate(self, request: wire.Request) -> Principal: ...
+
+
+def authenticator_for(store: Store, config: Config) -> Authenticator:
+    """The authenticator `config.auth` asks for (no mode given: local mode)."""
+    if config.auth == "sigv4":
+        return SigV4Access(store, config)
+    return OpenAccess(config.account_id)
+
+
+class _Trace:
+    """What one request turned out to be, for its log line."""
+
+    __slots__ = ("operation", "principal", "store")
+
+    def __init__(self) -> None:
+        self.operation: str | None = None
+        self.store: str | None = None
+        self.principal: str | None = None
 
 
 class Gateway:
@@ -56,31 +86,50 @@ class Gateway:
         self._store = store
         self._validator = Validator(self.spec)
         self.operations = Operations(store, self.spec, self._validator, config)
-        self._access = access or OpenAccess(config.account_id)
+        self._access = access or authenticator_for(store, config)
+        self._reading = reading_operations(self.spec.operation_names)
+        self._scoped = frozenset(
+            name
+            for name in self.spec.operation_names
+            if "IdentityStoreId" in self.spec.operation(name).input_shape.members
+        )
+        self._throttle = Throttle(config.throttle_tps) if config.throttle_tps > 0 else None
         self._networks: dict[str, tuple[float, list[IpNetwork] | None]] = {}
 
     def handle(self, request: wire.Request) -> wire.Response:
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
+        trace = _Trace()
         try:
-            return protocol.success(self._handle(request), request_id)
+            response = protocol.success(self._handle(request, trace), request_id)
         except errors.IdstoreError as error:
-            return protocol.failure(error, request_id)
+            response = protocol.failure(error, request_id)
         except Exception:
             log.exception("request %s failed", request_id)
-            return protocol.failure(
+            response = protocol.failure(
                 errors.InternalError("The server could not complete the request."), request_id
             )
+        if requests_log.isEnabledFor(logging.INFO):
+            _log(request, response, request_id, trace, started)
+        return response
 
-    def _handle(self, request: wire.Request) -> dict[str, Any] | bytes:
+    def _handle(self, request: wire.Request, trace: _Trace) -> dict[str, Any] | bytes:
         principal = self._access.authenticate(request)
+        trace.principal = principal.arn
         operation, params = protocol.parse(
             request,
             self.spec.target_prefix,
             self.spec.operation_names,
             self.config.max_body_bytes,
         )
+        trace.operation = operation
+        store_id = trace.store = self._store_named(params)
+        # Rights before validation, as IAM does: a key learns nothing about stores it may not use.
+        if principal.read_only or principal.stores is not None:
+            authorize(principal, operation, store_id, reading=self._reading, scoped=self._scoped)
+        if self._throttle is not None:
+            self._throttle.take(store_id or "", operation)
         params = self._validator.check_input(operation, params)
-        store_id = params.get("IdentityStoreId")
         if store_id is not None and request.client_ip:
             self._check_source(store_id, request.client_ip)
         call = Call(principal.arn, now(), principal.stores)
@@ -88,6 +137,16 @@ class Gateway:
         if operation == "UpdateIdentityStore" and store_id is not None:
             self._networks.pop(store_id, None)  # this process sees its own change at once
         return result
+
+    def _store_named(self, params: dict[str, Any]) -> str | None:
+        """The identity store id a request names (from an id or an ARN), before validation."""
+        value = params.get("IdentityStoreId")
+        if not isinstance(value, str):
+            return None  # none, or of a wrong type that validation reports
+        try:
+            return self.operations.store_id(value)
+        except errors.NotFound:
+            return value  # an ARN of another account: the operation reports it
 
     def _check_source(self, store_id: str, client_ip: str) -> None:
         """Enforce the store's ApiAllowSourceIps (set with UpdateIdentityStore)."""
@@ -117,3 +176,25 @@ class Gateway:
         networks = [ipaddress.ip_network(c, strict=False) for c in cidrs] if cidrs else None
         self._networks[store_id] = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
         return networks
+
+
+def _log(
+    request: wire.Request,
+    response: wire.Response,
+    request_id: str,
+    trace: _Trace,
+    started: float,
+) -> None:
+    """The request's one log line (never anything from its body or its signature)."""
+    store = trace.store
+    line = {
+        "request_id": request_id,
+        "operation": trace.operation,
+        "store": store[:64] if store else None,
+        "principal": trace.principal,
+        "client_ip": request.client_ip,
+        "status": response.status,
+        "error": response.headers.get("x-amzn-errortype"),
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    requests_log.info(orjson.dumps(line).decode())

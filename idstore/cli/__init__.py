@@ -1,9 +1,18 @@
 """The `idstore` command line. Other tools rely on these names and outputs; keep them stable.
 
-    idstore serve [--host 127.0.0.1] [--port 8765] [--db URL] [--workers N]
+    idstore serve [--host 127.0.0.1] [--port 8765] [--db URL] [--workers N] [--auth none|sigv4]
     idstore db upgrade [--db URL]         applies pending migrations, prints the revision
     idstore stores create [--db URL]      prints the new store id alone on the last line
     idstore stores list [--db URL]
+    idstore scim-tokens create --store ID [--db URL]   prints the token alone on the last line
+    idstore scim-tokens list --store ID [--db URL]
+    idstore scim-tokens delete --store ID TOKEN_ID [--db URL]
+    idstore export --store ID [--db URL] [-o FILE]          JSON Lines on stdout (or FILE)
+    idstore import --store ID [--db URL] [--create] FILE    all or nothing; prints a summary
+    idstore users list|show, idstore groups list|show|members --store ID [--json]
+    idstore keys create (--store ID ... | --all-stores) --name NAME [--read-only] [--json]
+    idstore keys list [--json] [--db URL]
+    idstore keys delete ACCESS_KEY_ID [--db URL]
 
 One module per command group; this one assembles them. The database is `--db`, else
 `IDSTORE_DB`, else `idstore.db` in the working directory; every command opens the store through
@@ -16,7 +25,7 @@ from __future__ import annotations
 import click
 
 from idstore import __version__
-from idstore.cli import server, stores
+from idstore.cli import browse, keys, scim_tokens, server, stores, transfer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,5 +37,11 @@ def main() -> None:
 main.add_command(server.serve)
 main.add_command(server.db)
 main.add_command(stores.stores)
+main.add_command(scim_tokens.scim_tokens)
+main.add_command(transfer.export)
+main.add_command(transfer.import_)
+main.add_command(browse.users)
+main.add_command(browse.groups)
+main.add_command(keys.keys)
 
 __all__ = ["main"]

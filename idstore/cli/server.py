@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 
@@ -9,7 +10,8 @@ import click
 
 from idstore import __version__
 from idstore.cli.common import db_option, open_db
-from idstore.config import DEFAULT_HOST, DEFAULT_PORT, Config
+from idstore.cli.keys import open_server_key, server_key_option
+from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, Config
 from idstore.model import now
 
 
@@ -31,16 +33,92 @@ from idstore.model import now
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
+    help="At info, one JSON line per request on stderr.",
 )
-def serve(host: str, port: int, db_url: str | None, workers: int, log_level: str) -> None:
+@click.option(
+    "--auth",
+    type=click.Choice(AUTH_MODES),
+    default=None,
+    help="none: accept any credentials (local mode); sigv4: verify signatures made with "
+    "access keys (idstore keys create).  [default: $IDSTORE_AUTH, else none on a loopback "
+    "--host, sigv4 on any other]",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Allow --auth none on a non-loopback --host: anyone who reaches the port can read "
+    "and change every identity store.",
+)
+@server_key_option
+@click.option(
+    "--throttle-tps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second per identity store and operation, per process (AWS: 20); "
+    "beyond: ThrottlingException.  [default: $IDSTORE_THROTTLE_TPS, else no limit]",
+)
+@click.option(
+    "--max-users",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Users per identity store.  [default: $IDSTORE_MAX_USERS, else 200000]",
+)
+@click.option(
+    "--max-groups",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Groups per identity store.  [default: $IDSTORE_MAX_GROUPS, else 100000]",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
+)
+def serve(
+    host: str,
+    port: int,
+    db_url: str | None,
+    workers: int,
+    log_level: str,
+    auth: str | None,
+    insecure_no_auth: bool,
+    server_key_file: str | None,
+    throttle_tps: float | None,
+    max_users: int | None,
+    max_groups: int | None,
+    max_body_bytes: int | None,
+) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
     from idstore.app import serve as run
 
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    config = Config.from_env(db_url=db_url)
+    try:
+        config = Config.from_env(
+            db_url=db_url,
+            auth=auth,
+            server_key_file=server_key_file,
+            throttle_tps=throttle_tps,
+            max_users_per_store=max_users,
+            max_groups_per_store=max_groups,
+            max_body_bytes=max_body_bytes,
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
     store = open_db(config.db_url)
+    if config.auth == "sigv4":
+        loaded = open_server_key(store, config)
+        if loaded.path is not None:  # workers find the key where this process did
+            config = config.with_changes(server_key_file=str(loaded.path))
+        count = len(store.list_access_keys())
+        click.echo(f"Authentication: SigV4, {count} access key(s) ({loaded.source})")
+        if not count:
+            click.echo("Create one with: idstore keys create --store ID --name NAME")
+    else:
+        click.echo("Authentication: none (local mode: any credentials are accepted)")
     stores = store.list_identity_stores(None, 1000).items
     if not stores:
         created = store.create_identity_store(now())
@@ -56,6 +134,32 @@ def serve(host: str, port: int, db_url: str | None, workers: int, log_level: str
         sys.stdout.flush()
 
     run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _auth_mode(requested: str | None, host: str, insecure_no_auth: bool) -> str:
+    """The authentication to serve with (SPEC §10): local mode only on loopback, unless the
+    operator insists."""
+    if _is_loopback(host):
+        return requested or "none"
+    if requested == "sigv4" or (requested is None and not insecure_no_auth):
+        return "sigv4"
+    if not insecure_no_auth:
+        raise click.ClickException(
+            f"refusing to serve without authentication on {host}, which is not a loopback "
+            "address: anyone who can reach it could read and change every identity store. "
+            "Use --auth sigv4 (with keys from `idstore keys create`), listen on 127.0.0.1, or "
+            "pass --insecure-no-auth if that is really what you want."
+        )
+    return "none"
 
 
 @click.group()

@@ -9,6 +9,8 @@
 - `constraint_of(error)`: which constraint a driver's IntegrityError names, on either dialect.
 - `is_transient(error)`: whether the whole transaction may simply be run again (PostgreSQL
   serialization failures and deadlocks, SQLite's busy lock, a dropped connection).
+- `INSERTS`: each dialect's `insert`, the one construct that can add `ON CONFLICT ...` (both
+  dialects spell the clause alike; SQLAlchemy has a construct per dialect).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import re
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def is_memory(url: str) -> bool:

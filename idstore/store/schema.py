@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 NAMING = {
@@ -160,10 +161,13 @@ access_keys = Table(
     Column("secret_ciphertext", Text, nullable=False),
     Column("read_only", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # True: the key may use every identity store, present and future (an administrator's key);
+    # False: only those listed in access_key_stores.
+    Column("all_stores", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("access_key_id"),
 )
 
-# The identity stores each access key may use.
+# The identity stores each access key may use (unless it has all_stores).
 access_key_stores = Table(
     "access_key_stores",
     metadata,

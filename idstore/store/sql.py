@@ -118,6 +118,28 @@ class Connection:
     def begin(self) -> None:
         self._raw.execute("BEGIN IMMEDIATE" if self._sqlite else "BEGIN")
 
+    def begin_snapshot(self) -> None:
+        """A read-only transaction in which every statement sees the same snapshot (for a
+        read that spans many statements, such as an export). It takes no write lock."""
+        self._raw.execute(
+            "BEGIN" if self._sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        )
+
+    @contextmanager
+    def large_cache(self, mib: int) -> Iterator[None]:
+        """SQLite: a page cache of `mib` MiB while the block runs, for a transaction that
+        touches many pages (with the default 2 MiB, a bulk load thrashes its indexes), then the
+        default again. PostgreSQL: nothing (its cache is the server's)."""
+        if not self._sqlite:
+            yield
+            return
+        default = self._raw.execute("PRAGMA cache_size").fetchone()[0]
+        self._raw.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
+        try:
+            yield
+        finally:
+            self._raw.execute(f"PRAGMA cache_size = {int(default)}")
+
     def commit(self) -> None:
         self._raw.execute("COMMIT")
 

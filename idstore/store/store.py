@@ -60,6 +60,8 @@ from idstore.model import (
     normalise_key,
 )
 from idstore.store import dialects
+from idstore.store.bulk import BulkTransfer
+from idstore.store.credentials import AccessKeys
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -70,7 +72,9 @@ from idstore.store.schema import (
     user_external_ids,
     users,
 )
+from idstore.store.scim import ScimQueries
 from idstore.store.sql import Connection, Pool, Row
+from idstore.store.tokens import ScimTokens
 
 T = TypeVar("T")
 
@@ -427,7 +431,7 @@ def _put_external_ids(
         )
 
 
-class Store:
+class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(self, engine: Engine, *, shared_connection: bool = False) -> None:
