@@ -30,7 +30,7 @@ from idstore.serverkey import ServerKey
 from idstore.store import Store, open_store
 from idstore.store.schema import metadata
 from idstore.testing import IdentityStoreMock
-from tests.conftest import REGION, TEST_SERVER_KEY, HttpLikeMock, RunningServer
+from tests.conftest import REGION, TEST_SERVER_KEY, RunningServer
 
 ACCOUNT = "000000000000"
 
@@ -81,7 +81,7 @@ def config() -> Config:
 
 @pytest.fixture
 def mock(store: Store, config: Config) -> Iterator[IdentityStoreMock]:
-    with HttpLikeMock(store=store, config=config) as m:
+    with IdentityStoreMock(store=store, config=config) as m:
         yield m
 
 

@@ -17,7 +17,7 @@ from idstore.config import Config
 from idstore.store import Store
 from idstore.testing import IdentityStoreMock
 from tests.auth.conftest import AccessKeyPair, Keys, boto_client
-from tests.conftest import TEST_SERVER_KEY, HttpLikeMock
+from tests.conftest import TEST_SERVER_KEY
 from tests.helpers import expect_error, make_group, make_user
 
 SIGV4 = Config(auth="sigv4", server_key=TEST_SERVER_KEY)
@@ -26,7 +26,7 @@ SIGV4 = Config(auth="sigv4", server_key=TEST_SERVER_KEY)
 @pytest.fixture
 def limited(request: pytest.FixtureRequest, store: Store) -> Iterator[IdentityStoreMock]:
     """The in-process service with the Config changes the test is parametrised with."""
-    with HttpLikeMock(store=store, config=SIGV4.with_changes(**request.param)) as m:
+    with IdentityStoreMock(store=store, config=SIGV4.with_changes(**request.param)) as m:
         yield m
 
 
