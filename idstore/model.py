@@ -95,6 +95,15 @@ def now() -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+def to_ms(at: datetime) -> int:
+    """Milliseconds since the epoch: how timestamps are stored."""
+    return int(at.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
 def new_store_id() -> str:
     """`d-` followed by 10 lower-case hex digits, as AWS issues them."""
     return "d-" + secrets.token_hex(5)
@@ -114,19 +123,35 @@ class ExternalId:
 
 @dataclass(frozen=True, slots=True)
 class Audit:
-    """Who created and last changed a record, and when."""
+    """Who created and last changed a record, and when (milliseconds since the epoch, as the
+    store keeps them: reads render them without a round trip through datetime)."""
 
-    created_at: datetime
+    created_ms: int
     created_by: str
-    updated_at: datetime
+    updated_ms: int
     updated_by: str
 
     @classmethod
     def new(cls, actor: str, at: datetime) -> Audit:
-        return cls(at, actor, at, actor)
+        ms = to_ms(at)
+        return cls(ms, actor, ms, actor)
+
+    @classmethod
+    def of(
+        cls, created_at: datetime, created_by: str, updated_at: datetime, updated_by: str
+    ) -> Audit:
+        return cls(to_ms(created_at), created_by, to_ms(updated_at), updated_by)
 
     def touched(self, actor: str, at: datetime) -> Audit:
-        return Audit(self.created_at, self.created_by, at, actor)
+        return Audit(self.created_ms, self.created_by, to_ms(at), actor)
+
+    @property
+    def created_at(self) -> datetime:
+        return from_ms(self.created_ms)
+
+    @property
+    def updated_at(self) -> datetime:
+        return from_ms(self.updated_ms)
 
 
 @dataclass(frozen=True, slots=True)

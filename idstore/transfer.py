@@ -349,7 +349,7 @@ class Reader:
             if not isinstance(value, str) or not value:
                 raise _Bad(f"{name} must be a non-empty string")
             authors.append(value)
-        return Audit(times[0], authors[0], times[1], authors[1])
+        return Audit.of(times[0], authors[0], times[1], authors[1])
 
 
 def _required(item: Json, name: str) -> Any:

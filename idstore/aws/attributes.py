@@ -200,10 +200,17 @@ class UserRules:
         self._validator = validator
         self._string = spec.shape("SensitiveStringType")
 
-    def check(self, attributes: Json, extensions: Json) -> tuple[Json, Json]:
-        """Validate a user's profile and extensions; return both cleaned, or raise."""
+    def check(
+        self, attributes: Json, extensions: Json, *, modelled: bool = False
+    ) -> tuple[Json, Json]:
+        """Validate a user's profile and extensions; return both cleaned, or raise.
+
+        `modelled`: the profile already passed the model's checks (as a CreateUser request's
+        members do), so only the rules beyond the model remain.
+        """
         problems: Problems = []
-        attributes = self.profile.check(attributes, problems)
+        if not modelled:
+            attributes = self.profile.check(attributes, problems)
         for path in REQUIRED_USER_ATTRIBUTES:
             value: Any = attributes
             for part in path:

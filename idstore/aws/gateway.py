@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import time
-import uuid
 from typing import Any, Protocol
 
 import orjson
@@ -30,12 +30,10 @@ from idstore import errors, wire
 from idstore.aws import protocol
 from idstore.aws.access import OpenAccess, Principal, authorize, reading_operations
 from idstore.aws.operations import Call, Operations
-from idstore.aws.sigv4 import SigV4Access
 from idstore.aws.spec import Spec, load_spec
 from idstore.aws.throttle import Throttle
 from idstore.aws.validate import Validator
 from idstore.config import Config
-from idstore.model import now
 from idstore.store import Store
 
 log = logging.getLogger("idstore.aws")
@@ -55,6 +53,9 @@ class Authenticator(Protocol):
 def authenticator_for(store: Store, config: Config) -> Authenticator:
     """The authenticator `config.auth` asks for (no mode given: local mode)."""
     if config.auth == "sigv4":
+        # Imported here: botocore's signing module is a tenth of a second of start-up.
+        from idstore.aws.sigv4 import SigV4Access
+
         return SigV4Access(store, config)
     return OpenAccess(config.account_id)
 
@@ -98,7 +99,7 @@ class Gateway:
 
     def handle(self, request: wire.Request) -> wire.Response:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         trace = _Trace()
         try:
             response = protocol.success(self._handle(request, trace), request_id)
@@ -132,7 +133,7 @@ class Gateway:
         params = self._validator.check_input(operation, params)
         if store_id is not None and request.client_ip:
             self._check_source(store_id, request.client_ip)
-        call = Call(principal.arn, now(), principal.stores)
+        call = Call(principal.arn, principal.stores)
         result = self.operations.handlers[operation](params, call)
         if operation == "UpdateIdentityStore" and store_id is not None:
             self._networks.pop(store_id, None)  # this process sees its own change at once
@@ -176,6 +177,12 @@ class Gateway:
         networks = [ipaddress.ip_network(c, strict=False) for c in cidrs] if cidrs else None
         self._networks[store_id] = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
         return networks
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID, formatted; a few times cheaper than `str(uuid.uuid4())`."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _log(

@@ -202,12 +202,16 @@ def _sized(shape: Shape) -> Callable[[int, str, Problems], None]:
     return check
 
 
+_MATCHED_MAX = 4096
+
+
 def _string(shape: Shape) -> Checker:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     pattern_text = shape.metadata.get("pattern")
     pattern = regex.compile(pattern_text) if pattern_text else None
     enum = shape.metadata.get("enum")
     allowed = frozenset(enum) if enum else None
+    matched: dict[str, None] = {}
 
     def check(value: Any, path: str, problems: Problems) -> Any:
         if not isinstance(value, str):
@@ -218,8 +222,14 @@ def _string(shape: Shape) -> Checker:
             failure = f"Member must have length less than or equal to {high}"
         elif low is not None and size < low:
             failure = f"Member must have length greater than or equal to {low}"
-        elif pattern is not None and pattern.fullmatch(value) is None:
-            failure = f"Member must satisfy regular expression pattern: {pattern_text}"
+        elif pattern is not None and value not in matched:
+            if pattern.fullmatch(value) is None:
+                failure = f"Member must satisfy regular expression pattern: {pattern_text}"
+            else:
+                # Ids and names recur from request to request; remember some that matched.
+                if len(matched) >= _MATCHED_MAX:
+                    matched.clear()
+                matched[value] = None
         elif allowed is not None and value not in allowed:
             failure = f"Member must satisfy enum value set: [{', '.join(enum)}]"
         if failure:

@@ -25,9 +25,9 @@ indexes: users, then groups, in creation order, then each group's memberships.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BigInteger, String, Table, bindparam, delete, func, select, update
@@ -175,7 +175,9 @@ _GROUP_VALUES = ["display_name_key", "revision", "attributes", *_AUDIT]
 
 
 def _upsert(dialect: str, table: Table, key: str, values: list[str]) -> Any:
-    insert = dialects.INSERTS[dialect](table).values({c: _p(c) for c in ["store_id", key, *values]})
+    insert = dialects.insert_for(dialect)(table).values(
+        {c: _p(c) for c in ["store_id", key, *values]}
+    )
     return insert.on_conflict_do_update(
         index_elements=[table.c.store_id, table.c[key]],
         set_={c: insert.excluded[c] for c in values},
@@ -201,7 +203,7 @@ def _add_membership(dialect: str) -> Any:
         users.c.user_id == _p("user_id"),
     )
     columns = ["store_id", "membership_id", "group_seq", "user_seq", "group_id", "user_id"]
-    insert = dialects.INSERTS[dialect](memberships).from_select([*columns, *_AUDIT], source)
+    insert = dialects.insert_for(dialect)(memberships).from_select([*columns, *_AUDIT], source)
     return insert.on_conflict_do_nothing(
         index_elements=[memberships.c.group_seq, memberships.c.user_seq]
     )
@@ -226,10 +228,22 @@ def _add_external_id(table: Table, owner: Table, key: str) -> Any:
     return table.insert().from_select(["store_id", "owner_seq", "key"], source)
 
 
-_DIALECTS = tuple(dialects.INSERTS)
-_UPSERT_USER = {d: _upsert(d, users, "user_id", _USER_VALUES) for d in _DIALECTS}
-_UPSERT_GROUP = {d: _upsert(d, groups, "group_id", _GROUP_VALUES) for d in _DIALECTS}
-_ADD_MEMBERSHIP = {d: _add_membership(d) for d in _DIALECTS}
+# Per dialect, built on first use (an import is rare; start-up is not).
+@functools.cache
+def _upsert_user(dialect: str) -> Any:
+    return _upsert(dialect, users, "user_id", _USER_VALUES)
+
+
+@functools.cache
+def _upsert_group(dialect: str) -> Any:
+    return _upsert(dialect, groups, "group_id", _GROUP_VALUES)
+
+
+@functools.cache
+def _membership_insert(dialect: str) -> Any:
+    return _add_membership(dialect)
+
+
 _CLEAR_USER_EXTERNAL_IDS = _clear_external_ids(user_external_ids, users, "user_id")
 _CLEAR_GROUP_EXTERNAL_IDS = _clear_external_ids(group_external_ids, groups, "group_id")
 _ADD_USER_EXTERNAL_ID = _add_external_id(user_external_ids, users, "user_id")
@@ -338,25 +352,17 @@ _COUNT_MEMBERSHIPS = (
 )
 
 
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def _audit_values(audit: Audit) -> dict[str, Any]:
     return {
-        "created_at": _ms(audit.created_at),
+        "created_at": audit.created_ms,
         "created_by": audit.created_by,
-        "updated_at": _ms(audit.updated_at),
+        "updated_at": audit.updated_ms,
         "updated_by": audit.updated_by,
     }
 
 
 def _audit(row: Row, start: int) -> Audit:
-    return Audit(_dt(row[start]), row[start + 1], _dt(row[start + 2]), row[start + 3])
+    return Audit(row[start], row[start + 1], row[start + 2], row[start + 3])
 
 
 def _user_row(store_id: str, user: BulkUser) -> dict[str, Any]:
@@ -487,8 +493,8 @@ class BulkTransfer:
                 raise NotFound("IDENTITY_STORE", store_id)
             had_users, had_groups = conn.one(_GET_COUNTS, store_id=store_id) or (0, 0)
             batches = _Batches(conn, progress)
-            batches.run(_UPSERT_USER[dialect], users, one(_user_row), report=True)
-            batches.run(_UPSERT_GROUP[dialect], groups, one(_group_row), report=True)
+            batches.run(_upsert_user(dialect), users, one(_user_row), report=True)
+            batches.run(_upsert_group(dialect), groups, one(_group_row), report=True)
             if had_users:
                 clear = _CLEAR_USER_EXTERNAL_IDS
                 batches.run(clear, users, lambda u: [owner(u.user_id)], report=False)
@@ -500,7 +506,7 @@ class BulkTransfer:
             add = _ADD_GROUP_EXTERNAL_ID
             batches.run(add, groups, lambda g: keys(g.group_id, g.external_id_keys), report=False)
             _check_references(conn, store_id, memberships, new_users, new_groups)
-            membership = _ADD_MEMBERSHIP[dialect]
+            membership = _membership_insert(dialect)
             batches.run(membership, memberships, one(_membership_row), report=True)
             conn.run(_RECOUNT, store_id=store_id)
             return ImportCounts(len(users), len(groups), len(memberships))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -33,6 +33,7 @@ from idstore.model import (
     dump_json,
     external_id_key,
     new_resource_id,
+    to_ms,
 )
 from idstore.store.schema import group_external_ids, groups, memberships, users
 from idstore.store.sql import Connection
@@ -128,14 +129,6 @@ class MemberChange:
 
     kind: Literal["add", "remove", "replace", "clear"]
     user_ids: tuple[str, ...] = ()
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 class _Host(Protocol):
@@ -288,7 +281,7 @@ class ScimQueries:
             if row is None:
                 raise self._missing(conn, store_id, "GROUP", group_id)
             seq, revision, attributes = int(row[0]), int(row[1]), str(row[2])
-            audit = Audit(_dt(row[3]), row[4], _dt(row[5]), row[6])
+            audit = Audit(row[3], row[4], row[5], row[6])
             current = GroupRecord(store_id, group_id, seq, revision, audit, attributes)
             data = change(current)
             if data is not None:
@@ -301,7 +294,7 @@ class ScimQueries:
                     display_name_key=data.display_name_key,
                     revision=revision,
                     attributes=attributes,
-                    updated_at=_ms(at),
+                    updated_at=to_ms(at),
                     updated_by=actor,
                 )
                 if data.external_ids != current.data().external_ids:
@@ -312,7 +305,7 @@ class ScimQueries:
                             _INSERT_EXTERNAL_ID,
                             [{"store_id": store_id, "owner_seq": seq, "key": k} for k in keys],
                         )
-            applier = _Members(conn, store_id, group_id, seq, actor, _ms(at))
+            applier = _Members(conn, store_id, group_id, seq, actor, to_ms(at))
             for step in members:
                 applier.apply(step)
             if applier.changes > max_member_changes:

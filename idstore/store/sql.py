@@ -17,8 +17,8 @@ values passed and returned are the driver's own.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -44,7 +44,7 @@ class Compiled:
             params = {**self.defaults, **params}
         if self.order is None:
             return params
-        return tuple(params[name] for name in self.order)
+        return [params[name] for name in self.order]
 
 
 class Statements:
@@ -82,21 +82,14 @@ class Connection:
 
     def _cursor(self, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
         compiled = self._statements[statement]
-        cursor = self._raw.cursor()
-        cursor.execute(compiled.sql, compiled.args(params))
-        return cursor
+        # Both drivers' connections execute directly, with a cursor of their own.
+        return self._raw.execute(compiled.sql, compiled.args(params))
 
     def one(self, statement: ClauseElement, **params: Any) -> Row | None:
-        cursor = self._cursor(statement, params)
-        row = cursor.fetchone()
-        cursor.close()
-        return row  # type: ignore[no-any-return]
+        return self._cursor(statement, params).fetchone()  # type: ignore[no-any-return]
 
     def all(self, statement: ClauseElement, **params: Any) -> list[Row]:
-        cursor = self._cursor(statement, params)
-        rows = cursor.fetchall()
-        cursor.close()
-        return rows  # type: ignore[no-any-return]
+        return self._cursor(statement, params).fetchall()  # type: ignore[no-any-return]
 
     def scalar(self, statement: ClauseElement, **params: Any) -> Any:
         row = self.one(statement, **params)
@@ -167,33 +160,40 @@ class Pool:
         self._engine = engine
         self._statements = Statements(engine)
         self._sqlite = engine.dialect.name == "sqlite"
-        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        # Idle connections; deque.append/pop are atomic, so no lock is needed on the hot path.
+        self._idle: deque[Connection] = deque()
         self._all: list[Connection] = []
         self._lock = threading.Lock()
         self._turns: threading.RLock | None = threading.RLock() if shared else None
         self._shared: Connection | None = None
 
+    def acquire(self) -> Connection:
+        """A connection for the caller's sole use until `release` (or `discard`)."""
+        if self._turns is not None:
+            self._turns.acquire()
+            if self._shared is None:
+                self._shared = self._open()
+            return self._shared
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._open()
+
+    def release(self, conn: Connection) -> None:
+        if self._turns is not None:
+            self._turns.release()
+        elif conn.broken:
+            self._discard(conn)
+        else:
+            self._idle.append(conn)
+
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        if self._turns is not None:
-            with self._turns:
-                if self._shared is None:
-                    self._shared = self._open()
-                yield self._shared
-            return
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._open()
+        conn = self.acquire()
         try:
             yield conn
-        except BaseException:
-            if conn.broken:
-                self._discard(conn)
-                raise
-            self._idle.put(conn)
-            raise
-        self._idle.put(conn)
+        finally:
+            self.release(conn)
 
     def _open(self) -> Connection:
         conn = Connection(self._engine.raw_connection(), self._statements, sqlite=self._sqlite)

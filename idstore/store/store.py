@@ -26,7 +26,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -55,9 +55,11 @@ from idstore.model import (
     UserStatus,
     dump_json,
     external_id_key,
+    from_ms,
     new_resource_id,
     new_store_id,
     normalise_key,
+    to_ms,
 )
 from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
@@ -336,23 +338,15 @@ _DELETE_EXTERNAL_IDS = {
 # -- conversions -----------------------------------------------------------------------------
 
 
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def _audit(row: Row, start: int) -> Audit:
-    return Audit(_dt(row[start]), row[start + 1], _dt(row[start + 2]), row[start + 3])
+    return Audit(row[start], row[start + 1], row[start + 2], row[start + 3])
 
 
 def _audit_values(audit: Audit) -> dict[str, Any]:
     return {
-        "created_at": _ms(audit.created_at),
+        "created_at": audit.created_ms,
         "created_by": audit.created_by,
-        "updated_at": _ms(audit.updated_at),
+        "updated_at": audit.updated_ms,
         "updated_by": audit.updated_by,
     }
 
@@ -362,11 +356,14 @@ def _store_of(row: Row) -> IdentityStore:
     return IdentityStore(
         store_id=row[1],
         seq=row[0],
-        created_at=_dt(row[2]),
+        created_at=from_ms(row[2]),
         network_configuration=None if config is None else orjson.loads(config),
         user_count=row[4],
         group_count=row[5],
     )
+
+
+_STATUS = {status.value: status for status in UserStatus}
 
 
 def _user_of(row: Row) -> UserRecord:
@@ -375,7 +372,7 @@ def _user_of(row: Row) -> UserRecord:
         user_id=row[2],
         seq=row[0],
         revision=row[3],
-        status=UserStatus(row[4]),
+        status=_STATUS[row[4]],
         audit=_audit(row, 7),
         attributes_json=row[5],
         extensions_json=row[6],
@@ -454,14 +451,17 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
     # -- transactions ------------------------------------------------------------------------
 
     def _read(self, work: Callable[[Connection], T]) -> T:
+        pool = self._pool
         for attempt in range(_RETRIES):
+            conn = pool.acquire()
             try:
-                with self._pool.connection() as conn:
-                    return work(conn)
+                return work(conn)
             except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error):
+                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
                     continue
                 raise
+            finally:
+                pool.release(conn)
         raise InternalError("the read could not be completed")  # pragma: no cover
 
     def _write(
@@ -470,27 +470,30 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
         on_missing_reference: Callable[[], Exception] | None = None,
     ) -> T:
         """Run `work` in one write transaction, retrying transient failures."""
+        pool = self._pool
         for attempt in range(_RETRIES):
+            conn = pool.acquire()
             try:
-                with self._pool.connection() as conn:
-                    conn.begin()
-                    try:
-                        result = work(conn)
-                        conn.commit()
-                    except BaseException:
-                        if not conn.broken:
-                            conn.rollback()
-                        raise
-                    return result
+                conn.begin()
+                try:
+                    result = work(conn)
+                    conn.commit()
+                except BaseException:
+                    if not conn.broken:
+                        conn.rollback()
+                    raise
+                return result
             except IdstoreError:
                 raise
             except self._dbapi.IntegrityError as error:
                 raise self._integrity(error, on_missing_reference) from None
             except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error):
+                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
                     time.sleep(random.uniform(0, 0.002 * 2**attempt))
                     continue
                 raise
+            finally:
+                pool.release(conn)
         raise InternalError("the transaction could not be completed")  # pragma: no cover
 
     def _integrity(
@@ -510,7 +513,7 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
         sid = store_id or new_store_id()
 
         def work(conn: Connection) -> IdentityStore:
-            conn.run(_INSERT_STORE, store_id=sid, created_at=_ms(at))
+            conn.run(_INSERT_STORE, store_id=sid, created_at=to_ms(at))
             return self._require_store(conn, sid)
 
         return self._write(work)
@@ -818,7 +821,7 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
                 display_name_key=data.display_name_key,
                 revision=revision,
                 attributes=attributes,
-                updated_at=_ms(audit.updated_at),
+                updated_at=audit.updated_ms,
                 updated_by=audit.updated_by,
             )
             if data.external_ids != current.data().external_ids:

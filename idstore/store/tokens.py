@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam, delete, func, insert, select
 
 from idstore.errors import NotFound, QuotaExceeded
-from idstore.model import IdentityStore
+from idstore.model import IdentityStore, from_ms, to_ms
 from idstore.store.schema import identity_stores, scim_tokens
 from idstore.store.sql import Connection
 
@@ -83,16 +83,12 @@ class ScimToken:
         return at < self.expires_at
 
 
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
 def _token(row: tuple[Any, ...]) -> ScimToken:
     return ScimToken(
         token_id=row[0],
         store_id=row[1],
-        created_at=datetime.fromtimestamp(row[2] / 1000, UTC),
-        expires_at=datetime.fromtimestamp(row[3] / 1000, UTC),
+        created_at=from_ms(row[2]),
+        expires_at=from_ms(row[3]),
     )
 
 
@@ -129,7 +125,7 @@ class ScimTokens:
         def work(conn: Connection) -> ScimToken:
             if conn.one(_LOCK_STORE, store_id=store_id) is None:
                 raise NotFound("IDENTITY_STORE", store_id)
-            active = conn.scalar(_COUNT_ACTIVE, store_id=store_id, now=_ms(at))
+            active = conn.scalar(_COUNT_ACTIVE, store_id=store_id, now=to_ms(at))
             if active >= max_active:
                 raise QuotaExceeded(
                     f"The identity store already has {active} active SCIM tokens, the most "
@@ -140,8 +136,8 @@ class ScimTokens:
                 token_id=token_id,
                 store_id=store_id,
                 token_hash=token_hash,
-                created_at=_ms(at),
-                expires_at=_ms(expires_at),
+                created_at=to_ms(at),
+                expires_at=to_ms(expires_at),
             )
             return ScimToken(token_id, store_id, at, expires_at)
 

@@ -43,3 +43,8 @@ def test_memory_databases_are_migrated_and_independent() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    # Opening a current database skips alembic by comparing with migrate.HEAD.
+    assert migrate.head() == migrate.HEAD
