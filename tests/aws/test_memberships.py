@@ -376,6 +376,23 @@ def test_is_member_in_groups_with_100_groups(client: Any, store_id: str, user_id
     assert not any(r["MembershipExists"] for r in results)
 
 
+def test_is_member_in_groups_of_a_user_in_hundreds_of_groups(
+    client: Any, store_id: str, user_id: str
+) -> None:
+    # Past 200 memberships the store probes the asked-for groups instead of walking the
+    # user's memberships: both ways must give the same answers.
+    groups = [make_group(client, store_id, f"G{i}") for i in range(230)]
+    for group in groups[:210]:
+        make_membership(client, store_id, group, user_id)
+    asked = [groups[0], groups[209], groups[210], groups[229], unknown_id(store_id), groups[5]]
+    results = client.is_member_in_groups(
+        IdentityStoreId=store_id, MemberId={"UserId": user_id}, GroupIds=asked
+    )["Results"]
+    assert [(r["GroupId"], r["MembershipExists"]) for r in results] == list(
+        zip(asked, [True, True, False, False, False, True], strict=True)
+    )
+
+
 def test_is_member_in_groups_of_a_missing_user(client: Any, store_id: str, group_id: str) -> None:
     missing = unknown_id(store_id)
     error = expect_error(
