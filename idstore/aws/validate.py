@@ -17,6 +17,7 @@ Values of members the model marks `sensitive` are never echoed in messages. Docu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -205,10 +206,22 @@ def _sized(shape: Shape) -> Callable[[int, str, Problems], None]:
 _MATCHED_MAX = 4096
 
 
+def compile_pattern(text: str) -> re.Pattern[str] | regex.Pattern[str]:
+    """The model's pattern, compiled with the stdlib `re` when it can take it (about four times
+    faster on ids than `regex`), else with `regex` for the `\\p{L}`-style classes `re` lacks.
+    tests/aws/test_validation_patterns.py holds the two engines to the same answers."""
+    if "\\p" not in text and "\\P" not in text:
+        try:
+            return re.compile(text)
+        except re.error:
+            pass
+    return regex.compile(text)
+
+
 def _string(shape: Shape) -> Checker:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     pattern_text = shape.metadata.get("pattern")
-    pattern = regex.compile(pattern_text) if pattern_text else None
+    pattern = compile_pattern(pattern_text) if pattern_text else None
     enum = shape.metadata.get("enum")
     allowed = frozenset(enum) if enum else None
     matched: dict[str, None] = {}
