@@ -368,10 +368,16 @@ def _canonical_query(query: str) -> str:
     return str(_BOTOCORE._canonical_query_string_url(urlsplit("http://idstore/?" + query)))
 
 
+@functools.lru_cache(maxsize=64)  # a client signs the same few headers on every request
+def _signed_names(signed: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    names = tuple(sorted(set(signed)))
+    return names, ";".join(names)
+
+
 def canonical_request(request: wire.Request, signature: Signature) -> str:
     """The canonical request of what was received, over the headers the client signed."""
     headers = request.headers
-    names = sorted(set(signature.signed_headers))
+    names, listed = _signed_names(signature.signed_headers)
     # Header lines: lower-case name, the value trimmed with inner runs of spaces collapsed.
     lines = [f"{name}:{' '.join(headers[name].split())}\n" for name in names]
     payload = sha256(request.body).hexdigest()
@@ -387,7 +393,7 @@ def canonical_request(request: wire.Request, signature: Signature) -> str:
             _canonical_path(request.path or "/"),
             _canonical_query(signature.query),
             "".join(lines),
-            ";".join(names),
+            listed,
             payload,
         )
     )
