@@ -18,6 +18,7 @@ Values of members the model marks `sensitive` are never echoed in messages. Docu
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -147,11 +148,14 @@ class Validator:
     def _list(self, shape: ListShape) -> Checker:
         item = self.checker(shape.member)
         sized = _sized(shape)
+        valid = _all_valid_strings(shape.member)
 
         def check(value: Any, path: str, problems: Problems) -> Any:
             if not isinstance(value, list):
                 raise _wrong_type(path, "array", value)
             sized(len(value), path, problems)
+            if valid is not None and valid(value):
+                return list(value)
             return [item(v, f"{path}.{i}.member", problems) for i, v in enumerate(value, 1)]
 
         return check
@@ -216,6 +220,29 @@ def compile_pattern(text: str) -> re.Pattern[str] | regex.Pattern[str]:
         except re.error:
             pass
     return regex.compile(text)
+
+
+def _all_valid_strings(shape: Shape) -> Callable[[list[Any]], bool] | None:
+    """For a list of patterned strings (such as IsMemberInGroups' 100 group ids): whether
+    every item is a string of the allowed length that matches, tested in C over the whole list
+    (a fifth of the per-item checker's cost). Only a list that fails goes through the
+    per-item checker, which says what is wrong where."""
+    pattern_text = shape.metadata.get("pattern")
+    if shape.type_name != "string" or not pattern_text or shape.metadata.get("enum"):
+        return None
+    fullmatch = compile_pattern(pattern_text).fullmatch
+    low, high = shape.metadata.get("min", 0), shape.metadata.get("max", sys.maxsize)
+
+    def valid(values: list[Any]) -> bool:
+        return (
+            bool(values)
+            and all(type(v) is str for v in values)
+            and low <= min(map(len, values))
+            and max(map(len, values)) <= high
+            and all(map(fullmatch, values))
+        )
+
+    return valid
 
 
 def _string(shape: Shape) -> Checker:

@@ -257,6 +257,23 @@ def test_too_many_group_ids(client: Any, store_id: str) -> None:
     assert "groupIds" in message
 
 
+def test_each_bad_group_id_is_named_by_its_position(client: Any, store_id: str) -> None:
+    # A list of ids is first tested as a whole; one that fails is reported item by item.
+    user_id = make_user(client, store_id)
+    message = _invalid(
+        client.is_member_in_groups,
+        IdentityStoreId=store_id,
+        MemberId={"UserId": user_id},
+        GroupIds=[unknown_id(store_id), "not-a-group-id", "a" * 48, unknown_id(store_id)],
+    )
+    assert message.startswith("2 validation errors detected: ")
+    assert "Value 'not-a-group-id' at 'groupIds.2.member' failed to satisfy constraint: " in message
+    assert "Member must satisfy regular expression pattern" in message
+    assert "at 'groupIds.3.member' failed to satisfy constraint: " in message
+    assert "groupIds.1.member" not in message
+    assert "groupIds.4.member" not in message
+
+
 def test_too_many_operations(client: Any, store_id: str) -> None:
     user_id = make_user(client, store_id)
     group_id = make_group(client, store_id)
