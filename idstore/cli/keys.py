@@ -137,12 +137,19 @@ def keys_create(
         summary = {**_summary(key, config), "SecretAccessKey": secret}
         click.echo(orjson.dumps(summary).decode())
         return
+    # People read the summary on stderr; stdout is a credentials-file profile named after the
+    # key, so that `idstore keys create ... >> ~/.aws/credentials` is the whole set-up.
     rights = "read-only" if key.read_only else "read-write"
-    click.echo(f"Created access key {key.access_key_id} ({rights})")
-    click.echo(f"Principal:       {principal_arn(config, key.name)}")
-    click.echo(f"Identity stores: {_stores_text(key)}")
-    click.echo("The secret access key is shown only now; it cannot be recovered, only replaced.")
-    click.echo("For ~/.aws/credentials (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):")
+    click.echo(f"Created access key {key.access_key_id} ({rights})", err=True)
+    click.echo(f"Principal:       {principal_arn(config, key.name)}", err=True)
+    click.echo(f"Identity stores: {_stores_text(key)}", err=True)
+    click.echo(
+        "The secret access key is shown only now; it cannot be recovered, only replaced.\n"
+        f"Profile [{key.name}] for ~/.aws/credentials (or set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY to these values):",
+        err=True,
+    )
+    click.echo(f"[{key.name}]")
     click.echo(f"aws_access_key_id = {key.access_key_id}")
     click.echo(f"aws_secret_access_key = {secret}")
 

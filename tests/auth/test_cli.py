@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import signal
@@ -89,13 +90,16 @@ def test_keys_create_prints_the_secret_once_for_people(
     other = database.create_identity_store(now()).store_id
     result = cli("keys", "create", "--store", store_id, "--store", other, "--name", "bob")
     assert result.exit_code == 0, result.output
-    out = result.stdout
-    assert "arn:aws:iam::000000000000:user/bob" in out
-    assert store_id in out and other in out
-    assert "aws_access_key_id = IDSK" in out
-    secret = next(line for line in out.splitlines() if line.startswith("aws_secret_access_key"))
-    assert len(secret.split(" = ")[1]) == 40
-    assert "shown only now" in out
+    told = result.stderr
+    assert "arn:aws:iam::000000000000:user/bob" in told
+    assert store_id in told and other in told
+    assert "shown only now" in told
+    # stdout is a credentials-file profile, ready to append to ~/.aws/credentials.
+    profile = configparser.ConfigParser()
+    profile.read_string(result.stdout)
+    assert profile.sections() == ["bob"]
+    assert profile["bob"]["aws_access_key_id"].startswith("IDSK")
+    assert len(profile["bob"]["aws_secret_access_key"]) == 40
 
 
 @pytest.mark.parametrize(
