@@ -13,6 +13,7 @@ generates on first use (and `serve --auth sigv4` too) and says where it is.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from idstore.serverkey import LoadedKey
     from idstore.store import Store
     from idstore.store.credentials import AccessKey
+
+# A credentials-file profile name: the characters of a key name (ini-safe), and not DEFAULT.
+PROFILE_PATTERN = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 server_key_option = click.option(
     "--server-key-file",
@@ -101,6 +105,11 @@ def keys() -> None:
 @click.option(
     "--read-only", is_flag=True, help="Allow only Describe*, Get*, List* and IsMemberInGroups."
 )
+@click.option(
+    "--profile",
+    metavar="PROFILE",
+    help="The profile name printed for ~/.aws/credentials (default: idstore-NAME).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @server_key_option
 @db_option
@@ -109,6 +118,7 @@ def keys_create(
     all_stores: bool,
     name: str,
     read_only: bool,
+    profile: str | None,
     as_json: bool,
     server_key_file: str | None,
     db_url: str | None,
@@ -116,6 +126,15 @@ def keys_create(
     """Create an access key; print its secret (shown only this once)."""
     if bool(store_ids) == all_stores:
         raise click.UsageError("give the identity stores (--store ID, repeatable) or --all-stores")
+    if profile is None:
+        # Prefixed, so that appending never shadows a real AWS profile such as [default]; a
+        # valid key name makes a valid profile name (the store checks the name).
+        profile = f"idstore-{name}"
+    elif not PROFILE_PATTERN.fullmatch(profile) or profile == "DEFAULT":
+        # [DEFAULT] would lend its key to every other profile of the file.
+        raise click.UsageError(
+            f"--profile {profile!r}: use 1 to 64 letters, digits and +=,.@_- (not DEFAULT)"
+        )
     try:
         config = Config.from_env(db_url=db_url, server_key_file=server_key_file)
     except ValueError as error:
@@ -145,11 +164,13 @@ def keys_create(
     click.echo(f"Identity stores: {_stores_text(key)}", err=True)
     click.echo(
         "The secret access key is shown only now; it cannot be recovered, only replaced.\n"
-        f"Profile [{key.name}] for ~/.aws/credentials (or set AWS_ACCESS_KEY_ID and "
-        "AWS_SECRET_ACCESS_KEY to these values):",
+        f"Profile [{profile}] for ~/.aws/credentials (or set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY to these values). A profile name must appear only once in the "
+        "file: a second [" + profile + "] breaks it for every AWS client (--profile picks "
+        "another name).",
         err=True,
     )
-    click.echo(f"[{key.name}]")
+    click.echo(f"[{profile}]")
     click.echo(f"aws_access_key_id = {key.access_key_id}")
     click.echo(f"aws_secret_access_key = {secret}")
 

@@ -97,9 +97,21 @@ def test_keys_create_prints_the_secret_once_for_people(
     # stdout is a credentials-file profile, ready to append to ~/.aws/credentials.
     profile = configparser.ConfigParser()
     profile.read_string(result.stdout)
-    assert profile.sections() == ["bob"]
-    assert profile["bob"]["aws_access_key_id"].startswith("IDSK")
-    assert len(profile["bob"]["aws_secret_access_key"]) == 40
+    assert profile.sections() == ["idstore-bob"]
+    assert profile["idstore-bob"]["aws_access_key_id"].startswith("IDSK")
+    assert len(profile["idstore-bob"]["aws_secret_access_key"]) == 40
+
+
+def test_keys_create_profile_names(cli: Any, store_id: str, database: Store) -> None:
+    named = cli("keys", "create", "--store", store_id, "--name", "ci", "--profile", "ci-bot")
+    assert named.exit_code == 0, named.output
+    assert named.stdout.splitlines()[0] == "[ci-bot]"
+    # [DEFAULT] would lend the key to every profile of the file; ']' would break the file.
+    for bad in ("DEFAULT", "a]b", ""):
+        refused = cli("keys", "create", "--store", store_id, "--name", "x", "--profile", bad)
+        assert refused.exit_code == 2
+        assert "--profile" in refused.output
+    assert [k["Name"] for k in json.loads(cli("keys", "list", "--json").stdout)] == ["ci"]
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,19 @@ _PLAIN = [p for p in _PATTERNS if isinstance(compile_pattern(p), re.Pattern)]
 def test_the_id_patterns_run_on_re_and_the_unicode_classes_on_regex() -> None:
     resource_id = _MODEL.shape_for("ResourceId").metadata["pattern"]
     user_name = _MODEL.shape_for("UserName").metadata["pattern"]
+    store_id = _MODEL.shape_for("IdentityStoreId").metadata["pattern"]
     assert resource_id in _PLAIN
     assert isinstance(compile_pattern(user_name), regex.Pattern)
+    # \d follows Unicode tables that re and regex do not share: U+10D40 is a digit to one.
+    odd_digits = "arn:aws:identitystore::" + "\U00010d40" * 12 + ":identitystore/d-0123456789"
+    expected = regex.fullmatch(store_id, odd_digits) is not None
+    assert (compile_pattern(store_id).fullmatch(odd_digits) is not None) == expected
+
+
+@pytest.mark.parametrize("pattern", _PLAIN)
+def test_patterns_on_re_use_only_explicit_classes(pattern: str) -> None:
+    # What re and regex could read differently: class escapes, inline flags.
+    assert not re.search(r"\\[pPdDwWsSbB]|\(\?", pattern)
 
 
 @pytest.mark.parametrize("pattern", _PLAIN)
