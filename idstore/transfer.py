@@ -53,7 +53,6 @@ from idstore.model import (
     UserData,
     UserRecord,
     UserStatus,
-    is_reserved_name,
     new_resource_id,
 )
 from idstore.store import Store
@@ -177,7 +176,9 @@ class Reader:
         validator = Validator(self.spec)
         self._validator = validator
         self._users = UserRules(self.spec, validator)
-        self._groups = ProfileSchema(self.spec, validator, "CreateGroupRequest", "Group", "group")
+        self._groups = ProfileSchema(
+            self.spec, validator, "CreateGroupRequest", "Group", "group", not_reserved="DisplayName"
+        )
         # Ids are checked by the model's pattern directly: there are millions of them.
         id_shape = self.spec.shape("ResourceId")
         self._id_pattern = regex.compile(id_shape.metadata["pattern"])
@@ -268,12 +269,6 @@ class Reader:
         problems: list[str] = []
         profile = {k: v for k, v in item.items() if k in self._groups.members}
         attributes = self._groups.check(profile, problems)
-        name = attributes.get("DisplayName")
-        if isinstance(name, str) and is_reserved_name(name):
-            problems.append(
-                "Value at 'displayName' failed to satisfy constraint: Member must not be a "
-                "reserved name (Administrator, AWSAdministrators)"
-            )
         if problems:
             raise _Bad(summarise(problems))
         attributes = self._with_external_ids(item, attributes)

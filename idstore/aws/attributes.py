@@ -59,10 +59,20 @@ class ProfileSchema:
     """The settable attributes of one kind of resource, and how to update them."""
 
     def __init__(
-        self, spec: Spec, validator: Validator, request: str, resource: str, noun: str
+        self,
+        spec: Spec,
+        validator: Validator,
+        request: str,
+        resource: str,
+        noun: str,
+        *,
+        not_reserved: str | None = None,
     ) -> None:
+        """`not_reserved`: a member whose value may not be a reserved name (a group's
+        DisplayName); `check` enforces it wherever a profile is written from."""
         self._validator = validator
         self.noun = noun
+        self._not_reserved = not_reserved
         request_shape = spec.structure(request)
         skip = {"IdentityStoreId", "Extensions"}
         self.members: dict[str, Shape] = {
@@ -108,6 +118,11 @@ class ProfileSchema:
                     continue
                 if cleaned not in ({}, []):
                     out[name] = cleaned
+        if self._not_reserved is not None:
+            value = out.get(self._not_reserved)
+            if isinstance(value, str) and is_reserved_name(value):
+                where = lower_camel(self._not_reserved)
+                problems.append(f"Value at '{where}' failed to satisfy constraint: {_RESERVED}")
         return out
 
     def apply(self, attributes: Json, operations: list[Json]) -> Json:

@@ -18,7 +18,6 @@ members the model marks sensitive; when INFO is off, the line is not even built.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import time
@@ -34,16 +33,11 @@ from idstore.aws.spec import Spec, load_spec
 from idstore.aws.throttle import Throttle
 from idstore.aws.validate import Validator
 from idstore.config import Config
+from idstore.sources import AllowedSources
 from idstore.store import Store
 
 log = logging.getLogger("idstore.aws")
 requests_log = logging.getLogger("idstore.requests")
-
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-# How long a process trusts its copy of a store's source-IP allow-list (other processes may
-# change it through UpdateIdentityStore on the shared database).
-NETWORK_CACHE_SECONDS = 1.0
 
 
 class Authenticator(Protocol):
@@ -95,7 +89,7 @@ class Gateway:
             if "IdentityStoreId" in self.spec.operation(name).input_shape.members
         )
         self._throttle = Throttle(config.throttle_tps) if config.throttle_tps > 0 else None
-        self._networks: dict[str, tuple[float, list[IpNetwork] | None]] = {}
+        self._sources = AllowedSources("ApiAllowSourceIps", self._network_configuration)
 
     def handle(self, request: wire.Request) -> wire.Response:
         started = time.perf_counter()
@@ -132,11 +126,11 @@ class Gateway:
             self._throttle.take(store_id or "", operation)
         params = self._validator.check_input(operation, params)
         if store_id is not None and request.client_ip:
-            self._check_source(store_id, request.client_ip)
+            self._sources.check(store_id, request.client_ip)
         call = Call(principal.arn, principal.stores)
         result = self.operations.handlers[operation](params, call)
         if operation == "UpdateIdentityStore" and store_id is not None:
-            self._networks.pop(store_id, None)  # this process sees its own change at once
+            self._sources.forget(store_id)  # this process sees its own change at once
         return result
 
     def _store_named(self, params: dict[str, Any]) -> str | None:
@@ -149,34 +143,12 @@ class Gateway:
         except errors.NotFound:
             return value  # an ARN of another account: the operation reports it
 
-    def _check_source(self, store_id: str, client_ip: str) -> None:
-        """Enforce the store's ApiAllowSourceIps (set with UpdateIdentityStore)."""
-        allowed = self._allowed_networks(store_id)
-        if allowed is None:
-            return
-        try:
-            address = ipaddress.ip_address(client_ip)
-        except ValueError:
-            address = None
-        if address is None or not any(address in net for net in allowed):
-            raise errors.AccessDenied(
-                f"Requests from {client_ip} are not allowed by the identity store's "
-                "ApiAllowSourceIps."
-            )
-
-    def _allowed_networks(self, store_id: str) -> list[IpNetwork] | None:
-        cached = self._networks.get(store_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+    def _network_configuration(self, store_id: str) -> dict[str, Any] | None:
         try:
             store = self._store.get_identity_store(self.operations.store_id(store_id))
         except errors.NotFound:
             return None  # the operation itself reports the unknown store
-        config = store.network_configuration or {}
-        cidrs = config.get("ApiAllowSourceIps")
-        networks = [ipaddress.ip_network(c, strict=False) for c in cidrs] if cidrs else None
-        self._networks[store_id] = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
-        return networks
+        return store.network_configuration
 
 
 def _request_id() -> str:

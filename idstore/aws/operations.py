@@ -40,7 +40,6 @@ from idstore.model import (
     Membership,
     UserData,
     UserRecord,
-    is_reserved_name,
     now,
 )
 from idstore.store import Store
@@ -108,7 +107,9 @@ class Operations:
         self._store = store
         self._config = config
         self.users = UserRules(spec, validator)
-        self.groups = ProfileSchema(spec, validator, "CreateGroupRequest", "Group", "group")
+        self.groups = ProfileSchema(
+            spec, validator, "CreateGroupRequest", "Group", "group", not_reserved="DisplayName"
+        )
         self._tokens = Tokens(
             store.setting("page-token-key", lambda: secrets.token_hex(32)).encode()
         )
@@ -389,12 +390,6 @@ class Operations:
     def _check_group(self, attributes: Json) -> Json:
         problems: list[str] = []
         attributes = self.groups.check(attributes, problems)
-        name = attributes.get("DisplayName")
-        if isinstance(name, str) and is_reserved_name(name):
-            problems.append(
-                "Value at 'displayName' failed to satisfy constraint: Member must not be a "
-                "reserved name (Administrator, AWSAdministrators)"
-            )
         if problems:
             raise InvalidInput(summarise(problems))
         return attributes

@@ -27,10 +27,8 @@ without detail. No input produces a 5xx.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +39,7 @@ import orjson
 from idstore import errors, wire
 from idstore.config import Config
 from idstore.errors import IdstoreError, InvalidInput, NotFound
-from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, is_reserved_name, now
+from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, now
 from idstore.scim import discovery, patch, queries, tokens
 from idstore.scim.filter import parse_filter
 from idstore.scim.problems import (
@@ -68,6 +66,7 @@ from idstore.scim.resources import (
 )
 from idstore.scim.rules import GroupRules, UserRules
 from idstore.scim.schema import ERROR, GROUPS, LIST_RESPONSE, USERS
+from idstore.sources import AllowedSources
 from idstore.store import Store
 from idstore.store.scim import MemberChange
 
@@ -76,8 +75,6 @@ log = logging.getLogger("idstore.scim")
 _PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?")
 # AWS: at most 100 membership changes in one PatchGroup (and members in one CreateGroup).
 MAX_MEMBER_CHANGES = 100
-# How long a process trusts its copy of a store's ScimAllowSourceIps.
-NETWORK_CACHE_SECONDS = 1.0
 
 _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
     InvalidFilter: (400, "invalidFilter"),
@@ -103,7 +100,6 @@ _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
 }
 
 Result = tuple[int, Json | None, dict[str, str]]
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def is_scim_path(path: str) -> bool:
@@ -134,7 +130,9 @@ class ScimService:
         self._config = config
         self._users = users
         self._groups = groups
-        self._networks: dict[str, tuple[float, list[IpNetwork] | None]] = {}
+        self._sources = AllowedSources(
+            "ScimAllowSourceIps", lambda sid: store.get_identity_store(sid).network_configuration
+        )
 
     # -- the request -------------------------------------------------------------------------
 
@@ -176,7 +174,7 @@ class ScimService:
         store_id = match.group(1)
         tokens.authenticate(self._store, request, store_id, now())
         if request.client_ip:
-            self._check_source(store_id, request.client_ip)
+            self._sources.check(store_id, request.client_ip)
         if len(request.body) > self._config.max_body_bytes:
             raise PayloadTooLarge(
                 f"The request body is larger than {self._config.max_body_bytes} bytes."
@@ -184,28 +182,6 @@ class ScimService:
         segments = [s for s in (match.group(2) or "").split("/") if s]
         call = _Call(self, request, store_id, segments)
         return call.route()
-
-    def _check_source(self, store_id: str, client_ip: str) -> None:
-        """Enforce the store's ScimAllowSourceIps (set with UpdateIdentityStore): 403."""
-        cached = self._networks.get(store_id)
-        if cached is None or cached[0] <= time.monotonic():
-            config = self._store.get_identity_store(store_id).network_configuration or {}
-            cidrs = config.get("ScimAllowSourceIps")
-            networks = [ipaddress.ip_network(c, strict=False) for c in cidrs] if cidrs else None
-            cached = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
-            self._networks[store_id] = cached
-        allowed = cached[1]
-        if allowed is None:
-            return
-        try:
-            address = ipaddress.ip_address(client_ip)
-        except ValueError:
-            address = None
-        if address is None or not any(address in net for net in allowed):
-            raise errors.AccessDenied(
-                f"Requests from {client_ip} are not allowed by the identity store's "
-                "ScimAllowSourceIps."
-            )
 
     # -- writes, shared by the handlers ------------------------------------------------------
 
@@ -220,11 +196,6 @@ class ScimService:
         if name is None:
             problems.append(
                 "Value null at 'displayName' failed to satisfy constraint: Member must not be null"
-            )
-        elif isinstance(name, str) and is_reserved_name(name):
-            problems.append(
-                "Value at 'displayName' failed to satisfy constraint: Member must not be a "
-                "reserved name (Administrator, AWSAdministrators)"
             )
         if problems:
             count = len(problems)

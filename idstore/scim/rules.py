@@ -23,6 +23,6 @@ class UserRules(Protocol):
 
 class GroupRules(Protocol):
     def check(self, attributes: Json, problems: list[str]) -> Json:
-        """Validate a whole group profile against the model; append each violation to
-        `problems` and return the profile cleaned."""
+        """Validate a whole group profile against the model and Identity Center's rules (no
+        reserved DisplayName); append each violation to `problems`, return the profile cleaned."""
         ...

@@ -38,7 +38,6 @@ from idstore.model import (
     ExternalId,
     GroupData,
     GroupRecord,
-    IdentityStore,
     Membership,
     UserData,
     UserRecord,
@@ -47,6 +46,7 @@ from idstore.model import (
     external_id_key,
 )
 from idstore.store import dialects
+from idstore.store.host import StoreHost
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -57,6 +57,17 @@ from idstore.store.schema import (
     users,
 )
 from idstore.store.sql import Connection, Pool, Row
+from idstore.store.statements import (
+    AUDIT,
+    GROUP_BY_EXTERNAL_ID,
+    GROUP_BY_NAME,
+    GROUP_VALUES,
+    USER_BY_EMAIL,
+    USER_BY_EXTERNAL_ID,
+    USER_BY_NAME,
+    USER_VALUES,
+)
+from idstore.store.statements import param as _p
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -148,10 +159,6 @@ class RecordError(IdstoreError):
         self.error = error
 
 
-def _p(name: str) -> Any:
-    return bindparam(name)
-
-
 # Typed, for the parameters PostgreSQL must infer in a SELECT list (INSERT ... SELECT).
 def _text(name: str) -> Any:
     return bindparam(name, type_=String())
@@ -159,19 +166,6 @@ def _text(name: str) -> Any:
 
 def _int(name: str) -> Any:
     return bindparam(name, type_=BigInteger())
-
-
-_AUDIT = ["created_at", "created_by", "updated_at", "updated_by"]
-_USER_VALUES = [
-    "user_name_key",
-    "email_key",
-    "revision",
-    "status",
-    "attributes",
-    "extensions",
-    *_AUDIT,
-]
-_GROUP_VALUES = ["display_name_key", "revision", "attributes", *_AUDIT]
 
 
 def _upsert(dialect: str, table: Table, key: str, values: list[str]) -> Any:
@@ -203,7 +197,7 @@ def _add_membership(dialect: str) -> Any:
         users.c.user_id == _p("user_id"),
     )
     columns = ["store_id", "membership_id", "group_seq", "user_seq", "group_id", "user_id"]
-    insert = dialects.insert_for(dialect)(memberships).from_select([*columns, *_AUDIT], source)
+    insert = dialects.insert_for(dialect)(memberships).from_select([*columns, *AUDIT], source)
     return insert.on_conflict_do_nothing(
         index_elements=[memberships.c.group_seq, memberships.c.user_seq]
     )
@@ -231,12 +225,12 @@ def _add_external_id(table: Table, owner: Table, key: str) -> Any:
 # Per dialect, built on first use (an import is rare; start-up is not).
 @functools.cache
 def _upsert_user(dialect: str) -> Any:
-    return _upsert(dialect, users, "user_id", _USER_VALUES)
+    return _upsert(dialect, users, "user_id", USER_VALUES)
 
 
 @functools.cache
 def _upsert_group(dialect: str) -> Any:
-    return _upsert(dialect, groups, "group_id", _GROUP_VALUES)
+    return _upsert(dialect, groups, "group_id", GROUP_VALUES)
 
 
 @functools.cache
@@ -280,25 +274,6 @@ _USER_EXISTS = select(users.c.user_id).where(
 _GROUP_EXISTS = select(groups.c.group_id).where(
     groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
 )
-_USER_BY_NAME = select(users.c.user_id).where(
-    users.c.store_id == _p("store_id"), users.c.user_name_key == _p("key")
-)
-_USER_BY_EMAIL = select(users.c.user_id).where(
-    users.c.store_id == _p("store_id"), users.c.email_key == _p("key")
-)
-_GROUP_BY_NAME = select(groups.c.group_id).where(
-    groups.c.store_id == _p("store_id"), groups.c.display_name_key == _p("key")
-)
-_USER_BY_EXTERNAL_ID = (
-    select(users.c.user_id)
-    .join(user_external_ids, user_external_ids.c.owner_seq == users.c.seq)
-    .where(user_external_ids.c.store_id == _p("store_id"), user_external_ids.c.key == _p("key"))
-)
-_GROUP_BY_EXTERNAL_ID = (
-    select(groups.c.group_id)
-    .join(group_external_ids, group_external_ids.c.owner_seq == groups.c.seq)
-    .where(group_external_ids.c.store_id == _p("store_id"), group_external_ids.c.key == _p("key"))
-)
 _MEMBERSHIP_PAIR = select(memberships.c.group_id, memberships.c.user_id).where(
     memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
 )
@@ -310,21 +285,21 @@ _USER_COLUMNS = [
     users.c.status,
     users.c.attributes,
     users.c.extensions,
-    *(users.c[c] for c in _AUDIT),
+    *(users.c[c] for c in AUDIT),
 ]
 _GROUP_COLUMNS = [
     groups.c.seq,
     groups.c.group_id,
     groups.c.revision,
     groups.c.attributes,
-    *(groups.c[c] for c in _AUDIT),
+    *(groups.c[c] for c in AUDIT),
 ]
 _MEMBERSHIP_COLUMNS = [
     memberships.c.seq,
     memberships.c.membership_id,
     memberships.c.group_id,
     memberships.c.user_id,
-    *(memberships.c[c] for c in _AUDIT),
+    *(memberships.c[c] for c in AUDIT),
 ]
 _USERS_PAGE = (
     select(*_USER_COLUMNS)
@@ -400,7 +375,7 @@ def _membership_row(store_id: str, membership: BulkMembership) -> dict[str, Any]
     }
 
 
-class _Host(Protocol):
+class _Host(StoreHost, Protocol):
     """The parts of `Store` this mixin builds on."""
 
     _pool: Pool
@@ -408,17 +383,6 @@ class _Host(Protocol):
 
     @property
     def dialect(self) -> str: ...
-
-    def _read(self, work: Callable[[Connection], T]) -> T: ...
-
-    def _write(
-        self,
-        work: Callable[[Connection], T],
-        on_missing_reference: Callable[[], Exception] | None = None,
-    ) -> T: ...
-
-    @staticmethod
-    def _require_store(conn: Connection, store_id: str) -> IdentityStore: ...
 
 
 class _Batches:
@@ -532,18 +496,18 @@ class BulkTransfer:
 
         def work(conn: Connection) -> RecordError | None:
             for index, user in enumerate(users):
-                checks = [(_USER_BY_NAME, user.user_name_key, "UserName")]
+                checks = [(USER_BY_NAME, user.user_name_key, "UserName")]
                 if user.email_key is not None:
-                    checks.append((_USER_BY_EMAIL, user.email_key, "email address"))
-                checks += [(_USER_BY_EXTERNAL_ID, k, "ExternalId") for k in user.external_id_keys]
+                    checks.append((USER_BY_EMAIL, user.email_key, "email address"))
+                checks += [(USER_BY_EXTERNAL_ID, k, "ExternalId") for k in user.external_id_keys]
                 for statement, key, what in checks:
                     other = owner(conn, statement, key)
                     if other is not None and other != user.user_id:
                         return _taken("user", index, f"user {other} already has this {what}")
             for index, group in enumerate(groups):
-                checks = [(_GROUP_BY_EXTERNAL_ID, k, "ExternalId") for k in group.external_id_keys]
+                checks = [(GROUP_BY_EXTERNAL_ID, k, "ExternalId") for k in group.external_id_keys]
                 if group.display_name_key is not None:
-                    checks.insert(0, (_GROUP_BY_NAME, group.display_name_key, "DisplayName"))
+                    checks.insert(0, (GROUP_BY_NAME, group.display_name_key, "DisplayName"))
                 for statement, key, what in checks:
                     other = owner(conn, statement, key)
                     if other is not None and other != group.group_id:

@@ -20,17 +20,18 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import regex
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, insert, select
 
 from idstore.config import Config
 from idstore.errors import InvalidInput
-from idstore.model import IdentityStore
 from idstore.serverkey import LoadedKey, ServerKey, ServerKeyError, load_server_key
+from idstore.store.host import StoreHost
 from idstore.store.schema import access_key_stores, access_keys, settings
 from idstore.store.sql import Connection, Row
+from idstore.store.statements import param as _p
 
 T = TypeVar("T")
 
@@ -41,10 +42,6 @@ KEY_ID_PREFIX = "IDSK"
 _KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _CHECK = "server-key-check"  # the settings row holding the sealed marker
-
-
-def _p(name: str) -> Any:
-    return bindparam(name)
 
 
 _COLUMNS = [
@@ -117,19 +114,8 @@ def new_secret_access_key() -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
 
 
-class _Host(Protocol):
+class _Host(StoreHost, Protocol):
     """The parts of `Store` this mixin builds on."""
-
-    def _read(self, work: Callable[[Connection], T]) -> T: ...
-
-    def _write(
-        self,
-        work: Callable[[Connection], T],
-        on_missing_reference: Callable[[], Exception] | None = None,
-    ) -> T: ...
-
-    @staticmethod
-    def _require_store(conn: Connection, store_id: str) -> IdentityStore: ...
 
     def setting(self, name: str, default: Callable[[], str]) -> str: ...
 

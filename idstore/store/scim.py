@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from idstore.errors import InvalidInput, NotFound, ResourceType
 from idstore.model import (
@@ -35,14 +35,12 @@ from idstore.model import (
     new_resource_id,
     to_ms,
 )
+from idstore.store.host import StoreHost
 from idstore.store.schema import group_external_ids, groups, memberships, users
 from idstore.store.sql import Connection
+from idstore.store.statements import param as _p
 
 T = TypeVar("T")
-
-
-def _p(name: str) -> Any:
-    return bindparam(name)
 
 
 def _seq_at(table: Any) -> Any:
@@ -131,16 +129,8 @@ class MemberChange:
     user_ids: tuple[str, ...] = ()
 
 
-class _Host(Protocol):
+class _Host(StoreHost, Protocol):
     """The parts of `Store` this mixin builds on."""
-
-    def _read(self, work: Callable[[Connection], T]) -> T: ...
-
-    def _write(
-        self,
-        work: Callable[[Connection], T],
-        on_missing_reference: Callable[[], Exception] | None = None,
-    ) -> T: ...
 
     def _missing(
         self, conn: Connection, store_id: str, kind: ResourceType, rid: str

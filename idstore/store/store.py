@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
 
 from idstore.errors import (
     Conflict,
@@ -77,6 +77,17 @@ from idstore.store.schema import (
 )
 from idstore.store.scim import ScimQueries
 from idstore.store.sql import Connection, Pool, Row
+from idstore.store.statements import (
+    AUDIT,
+    GROUP_BY_EXTERNAL_ID,
+    GROUP_BY_NAME,
+    GROUP_VALUES,
+    USER_BY_EMAIL,
+    USER_BY_EXTERNAL_ID,
+    USER_BY_NAME,
+    USER_VALUES,
+)
+from idstore.store.statements import param as _p
 from idstore.store.tokens import ScimTokens
 
 T = TypeVar("T")
@@ -96,10 +107,6 @@ _CONFLICTS = {
 }
 
 
-def _p(name: str) -> Any:
-    return bindparam(name)
-
-
 # -- statements ------------------------------------------------------------------------------
 
 _STORE_COLUMNS = [
@@ -110,7 +117,6 @@ _STORE_COLUMNS = [
     identity_stores.c.user_count,
     identity_stores.c.group_count,
 ]
-_AUDIT = ["created_at", "created_by", "updated_at", "updated_by"]
 _USER_COLUMNS = [
     users.c.seq,
     users.c.store_id,
@@ -119,7 +125,7 @@ _USER_COLUMNS = [
     users.c.status,
     users.c.attributes,
     users.c.extensions,
-    *(users.c[c] for c in _AUDIT),
+    *(users.c[c] for c in AUDIT),
 ]
 _GROUP_COLUMNS = [
     groups.c.seq,
@@ -127,7 +133,7 @@ _GROUP_COLUMNS = [
     groups.c.group_id,
     groups.c.revision,
     groups.c.attributes,
-    *(groups.c[c] for c in _AUDIT),
+    *(groups.c[c] for c in AUDIT),
 ]
 _MEMBERSHIP_COLUMNS = [
     memberships.c.seq,
@@ -135,7 +141,7 @@ _MEMBERSHIP_COLUMNS = [
     memberships.c.membership_id,
     memberships.c.group_id,
     memberships.c.user_id,
-    *(memberships.c[c] for c in _AUDIT),
+    *(memberships.c[c] for c in AUDIT),
 ]
 
 _GET_STORE = select(*_STORE_COLUMNS).where(identity_stores.c.store_id == _p("store_id"))
@@ -180,17 +186,6 @@ _GET_USER_FOR_UPDATE = _GET_USER.with_for_update()
 _USER_SEQ = select(users.c.seq, users.c.revision).where(
     users.c.store_id == _p("store_id"), users.c.user_id == _p("user_id")
 )
-_USER_BY_NAME = select(users.c.user_id).where(
-    users.c.store_id == _p("store_id"), users.c.user_name_key == _p("key")
-)
-_USER_BY_EMAIL = select(users.c.user_id).where(
-    users.c.store_id == _p("store_id"), users.c.email_key == _p("key")
-)
-_USER_BY_EXTERNAL_ID = (
-    select(users.c.user_id)
-    .join(user_external_ids, user_external_ids.c.owner_seq == users.c.seq)
-    .where(user_external_ids.c.store_id == _p("store_id"), user_external_ids.c.key == _p("key"))
-)
 _LIST_USERS = (
     select(*_USER_COLUMNS)
     .where(users.c.store_id == _p("store_id"), users.c.seq > _p("after"))
@@ -207,24 +202,15 @@ _LIST_USERS_BY_NAME = (
     .order_by(users.c.seq)
     .limit(_p("limit"))
 )
-_USER_VALUES = [
-    "user_name_key",
-    "email_key",
-    "revision",
-    "status",
-    "attributes",
-    "extensions",
-    *_AUDIT,
-]
 _INSERT_USER = (
     insert(users)
-    .values({c: _p(c) for c in ["store_id", "user_id", *_USER_VALUES]})
+    .values({c: _p(c) for c in ["store_id", "user_id", *USER_VALUES]})
     .returning(users.c.seq)
 )
 _UPDATE_USER = (
     update(users)
     .where(users.c.seq == _p("seq_"))
-    .values({c: _p(c) for c in _USER_VALUES if c not in ("created_at", "created_by")})
+    .values({c: _p(c) for c in USER_VALUES if c not in ("created_at", "created_by")})
 )
 _DELETE_USER = delete(users).where(users.c.seq == _p("seq_"))
 
@@ -234,14 +220,6 @@ _GET_GROUP = select(*_GROUP_COLUMNS).where(
 _GET_GROUP_FOR_UPDATE = _GET_GROUP.with_for_update()
 _GROUP_SEQ = select(groups.c.seq, groups.c.revision).where(
     groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
-)
-_GROUP_BY_NAME = select(groups.c.group_id).where(
-    groups.c.store_id == _p("store_id"), groups.c.display_name_key == _p("key")
-)
-_GROUP_BY_EXTERNAL_ID = (
-    select(groups.c.group_id)
-    .join(group_external_ids, group_external_ids.c.owner_seq == groups.c.seq)
-    .where(group_external_ids.c.store_id == _p("store_id"), group_external_ids.c.key == _p("key"))
 )
 _LIST_GROUPS = (
     select(*_GROUP_COLUMNS)
@@ -259,16 +237,15 @@ _LIST_GROUPS_BY_NAME = (
     .order_by(groups.c.seq)
     .limit(_p("limit"))
 )
-_GROUP_VALUES = ["display_name_key", "revision", "attributes", *_AUDIT]
 _INSERT_GROUP = (
     insert(groups)
-    .values({c: _p(c) for c in ["store_id", "group_id", *_GROUP_VALUES]})
+    .values({c: _p(c) for c in ["store_id", "group_id", *GROUP_VALUES]})
     .returning(groups.c.seq)
 )
 _UPDATE_GROUP = (
     update(groups)
     .where(groups.c.seq == _p("seq_"))
-    .values({c: _p(c) for c in _GROUP_VALUES if c not in ("created_at", "created_by")})
+    .values({c: _p(c) for c in GROUP_VALUES if c not in ("created_at", "created_by")})
 )
 _DELETE_GROUP = delete(groups).where(groups.c.seq == _p("seq_"))
 
@@ -284,7 +261,7 @@ _INSERT_MEMBERSHIP = (
                 "user_seq",
                 "group_id",
                 "user_id",
-                *_AUDIT,
+                *AUDIT,
             ]
         }
     )
@@ -652,11 +629,11 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
     ) -> str:
         """The id of the user with this user name, e-mail or external id (give one)."""
         if external_id is not None:
-            statement, key = _USER_BY_EXTERNAL_ID, external_id_key(external_id)
+            statement, key = USER_BY_EXTERNAL_ID, external_id_key(external_id)
         elif email is not None:
-            statement, key = _USER_BY_EMAIL, normalise_key(email)
+            statement, key = USER_BY_EMAIL, normalise_key(email)
         else:
-            statement, key = _USER_BY_NAME, normalise_key(user_name or "")
+            statement, key = USER_BY_NAME, normalise_key(user_name or "")
 
         def work(conn: Connection) -> str:
             found = conn.scalar(statement, store_id=store_id, key=key)
@@ -786,9 +763,9 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
         external_id: ExternalId | None = None,
     ) -> str:
         if external_id is not None:
-            statement, key = _GROUP_BY_EXTERNAL_ID, external_id_key(external_id)
+            statement, key = GROUP_BY_EXTERNAL_ID, external_id_key(external_id)
         else:
-            statement, key = _GROUP_BY_NAME, normalise_key(display_name or "")
+            statement, key = GROUP_BY_NAME, normalise_key(display_name or "")
 
         def work(conn: Connection) -> str:
             found = conn.scalar(statement, store_id=store_id, key=key)

@@ -13,23 +13,20 @@ until someone deletes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from idstore.errors import NotFound, QuotaExceeded
-from idstore.model import IdentityStore, from_ms, to_ms
+from idstore.model import from_ms, to_ms
+from idstore.store.host import StoreHost
 from idstore.store.schema import identity_stores, scim_tokens
 from idstore.store.sql import Connection
+from idstore.store.statements import param as _p
 
 T = TypeVar("T")
-
-
-def _p(name: str) -> Any:
-    return bindparam(name)
 
 
 _LOCK_STORE = (
@@ -92,26 +89,11 @@ def _token(row: tuple[Any, ...]) -> ScimToken:
     )
 
 
-class _Host(Protocol):
-    """The parts of `Store` this mixin builds on."""
-
-    def _read(self, work: Callable[[Connection], T]) -> T: ...
-
-    def _write(
-        self,
-        work: Callable[[Connection], T],
-        on_missing_reference: Callable[[], Exception] | None = None,
-    ) -> T: ...
-
-    @staticmethod
-    def _require_store(conn: Connection, store_id: str) -> IdentityStore: ...
-
-
 class ScimTokens:
     """Store methods for SCIM bearer tokens."""
 
     def create_scim_token(
-        self: _Host,
+        self: StoreHost,
         store_id: str,
         token_id: str,
         token_hash: str,
@@ -143,7 +125,7 @@ class ScimTokens:
 
         return self._write(work)
 
-    def list_scim_tokens(self: _Host, store_id: str) -> list[ScimToken]:
+    def list_scim_tokens(self: StoreHost, store_id: str) -> list[ScimToken]:
         """A store's tokens, oldest first, expired ones included."""
 
         def work(conn: Connection) -> list[ScimToken]:
@@ -154,7 +136,7 @@ class ScimTokens:
 
         return self._read(work)
 
-    def delete_scim_token(self: _Host, store_id: str, token_id: str) -> bool:
+    def delete_scim_token(self: StoreHost, store_id: str, token_id: str) -> bool:
         """Revoke a token at once; False if the store has no token with this id."""
 
         def work(conn: Connection) -> bool:
@@ -165,7 +147,7 @@ class ScimTokens:
 
         return self._write(work)
 
-    def find_scim_token(self: _Host, token_hash: str) -> ScimToken | None:
+    def find_scim_token(self: StoreHost, token_hash: str) -> ScimToken | None:
         """The token with this digest, expired or not; None if there is none."""
         row = self._read(lambda conn: conn.one(_BY_HASH, token_hash=token_hash))
         return None if row is None else _token(row)

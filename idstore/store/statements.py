@@ -1,0 +1,57 @@
+"""Statement pieces more than one part of the Store uses, defined once.
+
+`param` names a bound parameter (statements are built once, at import, and executed with
+keyword arguments: see sql.py). The audit and value column lists are those every write of a
+user or group sets; the look-ups find a user or group id by a unique key, for the Store's
+GetUserId/GetGroupId and for naming the record at fault after a failed import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from idstore.store.schema import group_external_ids, groups, user_external_ids, users
+
+
+def param(name: str) -> Any:
+    return bindparam(name)
+
+
+AUDIT = ["created_at", "created_by", "updated_at", "updated_by"]
+USER_VALUES = [
+    "user_name_key",
+    "email_key",
+    "revision",
+    "status",
+    "attributes",
+    "extensions",
+    *AUDIT,
+]
+GROUP_VALUES = ["display_name_key", "revision", "attributes", *AUDIT]
+
+USER_BY_NAME = select(users.c.user_id).where(
+    users.c.store_id == param("store_id"), users.c.user_name_key == param("key")
+)
+USER_BY_EMAIL = select(users.c.user_id).where(
+    users.c.store_id == param("store_id"), users.c.email_key == param("key")
+)
+USER_BY_EXTERNAL_ID = (
+    select(users.c.user_id)
+    .join(user_external_ids, user_external_ids.c.owner_seq == users.c.seq)
+    .where(
+        user_external_ids.c.store_id == param("store_id"), user_external_ids.c.key == param("key")
+    )
+)
+GROUP_BY_NAME = select(groups.c.group_id).where(
+    groups.c.store_id == param("store_id"), groups.c.display_name_key == param("key")
+)
+GROUP_BY_EXTERNAL_ID = (
+    select(groups.c.group_id)
+    .join(group_external_ids, group_external_ids.c.owner_seq == groups.c.seq)
+    .where(
+        group_external_ids.c.store_id == param("store_id"),
+        group_external_ids.c.key == param("key"),
+    )
+)
