@@ -36,6 +36,14 @@ class InvalidInput(IdstoreError):
     """The request is well-formed but breaks a validation rule."""
 
 
+def summarise(problems: list[str]) -> str:
+    """Validation problems as one message, in AWS's wording (`2 validation errors detected:
+    Value at 'userName' failed to satisfy constraint: ...; ...`)."""
+    count = len(problems)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(problems)
+
+
 class MalformedRequest(InvalidInput):
     """The request cannot be parsed: not JSON, not an object, or a member of the wrong type."""
 

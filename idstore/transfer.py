@@ -41,8 +41,8 @@ import regex
 
 from idstore.aws.attributes import ProfileSchema, UserRules
 from idstore.aws.spec import Spec, load_spec
-from idstore.aws.validate import Validator, summarise
-from idstore.errors import Conflict, IdstoreError, NotFound
+from idstore.aws.validate import Validator
+from idstore.errors import Conflict, IdstoreError, NotFound, summarise
 from idstore.model import (
     EXTERNAL_IDS,
     Audit,

@@ -27,8 +27,8 @@ from typing import Any
 from botocore.model import ListShape, Shape, StructureShape
 
 from idstore.aws.spec import Spec, lower_camel
-from idstore.aws.validate import Problems, Validator, json_type, summarise
-from idstore.errors import InvalidInput, MalformedRequest
+from idstore.aws.validate import Problems, Validator, json_type
+from idstore.errors import InvalidInput, MalformedRequest, summarise
 from idstore.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_EXTENSION,

@@ -26,9 +26,9 @@ from botocore import xform_name
 from idstore.aws.attributes import ProfileSchema, UserRules
 from idstore.aws.pagination import Tokens
 from idstore.aws.spec import Spec
-from idstore.aws.validate import Validator, json_type, summarise
+from idstore.aws.validate import Validator, json_type
 from idstore.config import Config
-from idstore.errors import InvalidInput, NotFound
+from idstore.errors import InvalidInput, NotFound, summarise
 from idstore.model import (
     ENTERPRISE_EXTENSION,
     Audit,

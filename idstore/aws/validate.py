@@ -26,7 +26,7 @@ import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from idstore.aws.spec import Spec, lower_camel
-from idstore.errors import InvalidInput, MalformedRequest
+from idstore.errors import InvalidInput, MalformedRequest, summarise
 
 Problems = list[str]
 Checker = Callable[[Any, str, Problems], Any]
@@ -50,12 +50,6 @@ def _wrong_type(path: str, expected: str, value: object) -> MalformedRequest:
     return MalformedRequest(
         f"Value at {where} must be a JSON {expected}, not a JSON {json_type(value)}."
     )
-
-
-def summarise(problems: Problems) -> str:
-    count = len(problems)
-    noun = "error" if count == 1 else "errors"
-    return f"{count} validation {noun} detected: " + "; ".join(problems)
 
 
 class Validator:

@@ -38,7 +38,7 @@ import orjson
 
 from idstore import errors, wire
 from idstore.config import Config
-from idstore.errors import IdstoreError, InvalidInput, NotFound
+from idstore.errors import IdstoreError, InvalidInput, NotFound, summarise
 from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, now
 from idstore.scim import discovery, patch, queries, tokens
 from idstore.scim.filter import parse_filter
@@ -198,11 +198,7 @@ class ScimService:
                 "Value null at 'displayName' failed to satisfy constraint: Member must not be null"
             )
         if problems:
-            count = len(problems)
-            raise InvalidInput(
-                f"{count} validation error{'s' if count > 1 else ''} detected: "
-                + "; ".join(problems)
-            )
+            raise InvalidInput(summarise(problems))
         return GroupData(attributes)
 
     @property
