@@ -2,13 +2,21 @@
 
 This is the only module that knows about ASGI and the web server. It routes by path:
 
-    GET  /health                      200 once the store is open and migrated
+    GET  /health                      liveness: 200 while the process serves
+    GET  /ready                       readiness: 200 while the database answers, its schema is
+                                      current and the server is not draining; 503 and why
+    GET  /metrics                     Prometheus text (idstore/metrics.py); not an API request
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
 and copies each request into a `wire.Request` for the front end's `handle`. It is a bare ASGI
 callable rather than a framework app: there are three routes, and a request should cost the
 least the server allows (the performance target is a fraction of a bare ASGI app's rate).
+
+Each API and SCIM request is counted in `Metrics` from what its response says. On SIGTERM the
+server drains (`serve`): /ready turns 503 at once, requests are served for `drain_delay`
+seconds more, then new connections are refused and in-flight requests get `drain_timeout`
+seconds to finish.
 
 SQLite requests run on the event loop: each is a few hundred microseconds of local work, and a
 hop to a thread would cost more than it saves. PostgreSQL requests wait on the network, so they
@@ -19,12 +27,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import copy
+import ipaddress
 import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -32,8 +44,13 @@ import orjson
 from idstore import wire
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
+from idstore.errors import IdstoreError
+from idstore.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from idstore.metrics import Metrics
 from idstore.scim.endpoints import ScimService, is_scim_path
 from idstore.store import Store, open_store
+from idstore.store.stats import readiness, store_sizes
+from idstore.tracing import tracer_from_environment
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,12 +61,25 @@ Handler = Callable[[wire.Request], wire.Response]
 log = logging.getLogger("idstore")
 
 _HEALTH = orjson.dumps({"status": "ok"})
+_JSON = {"content-type": "application/json"}
+# How long /ready waits for the database before it answers 503.
+_READY_TIMEOUT = 5.0
+_SCIM_RESOURCES = frozenset(
+    {"Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me"}
+)
 
 
 class App:
     """The ASGI application serving one Store."""
 
-    def __init__(self, store: Store, config: Config, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        threads: int | None = None,
+        tracer: Any | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.aws = Gateway(store, config)
@@ -57,6 +87,14 @@ class App:
         self.scim = ScimService(
             store, config, users=self.aws.operations.users, groups=self.aws.operations.groups
         )
+        self.draining = False
+        # An OpenTelemetry tracer (idstore/tracing.py), or None: no tracing, no cost.
+        self.tracer = tracer if tracer is not None else tracer_from_environment()
+        self.metrics = Metrics(
+            {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
+            lambda: store_sizes(store),
+        )
+        self._metrics_networks = config.metrics_networks()
         inline = store.dialect == "sqlite" if threads is None else threads == 0
         self._pool = (
             None
@@ -86,8 +124,12 @@ class App:
         path: str = scope["path"]
         method: str = scope["method"]
         if path == "/health" and method in ("GET", "HEAD"):
-            await _respond(send, wire.Response(200, _HEALTH, {"content-type": "application/json"}))
+            await _respond(send, wire.Response(200, _HEALTH, _JSON))
             return
+        if path in ("/ready", "/metrics") and method in ("GET", "HEAD"):
+            await _respond(send, await self._operational(path, scope))
+            return
+        started = time.perf_counter()
         body = await _read_body(receive, self.config.max_body_bytes)
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
@@ -103,13 +145,109 @@ class App:
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=client[0] if client else None,
         )
-        handler: Handler = self.scim.handle if is_scim_path(path) else self.aws.handle
+        scim = is_scim_path(path)
+        handler: Handler = self.scim.handle if scim else self.aws.handle
+        if scim:
+            frontend, operation = "scim", self.metrics.operation("scim", _scim_operation(request))
+        else:
+            target = headers.get("x-amz-target", "")
+            frontend, operation = "aws", self.metrics.operation("aws", target.rpartition(".")[2])
+        span = None
+        if self.tracer is not None:
+            span = self.tracer.start_span(f"{frontend} {operation}")
+            _describe_span(span, frontend, operation, request, scim)
         if self._pool is None:
             response = handler(request)
         else:
             loop = asyncio.get_running_loop()
             response = await loop.run_in_executor(self._pool, handler, request)
         await _respond(send, response)
+        error = response.headers.get("x-amzn-errortype")
+        self.metrics.observe(
+            frontend, operation, response.status, error, time.perf_counter() - started
+        )
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status)
+            if response.status >= 400:
+                span.set_attribute("idstore.error", error or str(response.status))
+            span.end()
+
+    async def _operational(self, path: str, scope: Scope) -> wire.Response:
+        """GET /ready or GET /metrics; both read the database off the event loop."""
+        loop = asyncio.get_running_loop()
+        if path == "/ready":
+            if self.draining:
+                reason: str | None = "draining"
+            else:
+                try:
+                    reason = await asyncio.wait_for(
+                        loop.run_in_executor(None, readiness, self.store), _READY_TIMEOUT
+                    )
+                except TimeoutError:
+                    reason = "database unreachable: no answer within 5 s"
+            if reason is None:
+                return wire.Response(200, orjson.dumps({"status": "ready"}), _JSON)
+            body = orjson.dumps({"status": "unavailable", "reason": reason})
+            return wire.Response(503, body, _JSON)
+        denied = self._metrics_denied(scope)
+        if denied is not None:
+            return denied
+        body = await loop.run_in_executor(None, self.metrics.render)
+        return wire.Response(200, body, {"content-type": METRICS_CONTENT_TYPE})
+
+    def _metrics_denied(self, scope: Scope) -> wire.Response | None:
+        """None if this scrape may read /metrics: local mode, an address `metrics_allow` names,
+        or a valid SigV4 signature of an access key for every store."""
+        if self.config.auth != "sigv4":
+            return None
+        client = scope.get("client")
+        if client and self._metrics_networks:
+            with contextlib.suppress(ValueError):
+                address = ipaddress.ip_address(client[0])
+                if any(address in network for network in self._metrics_networks):
+                    return None
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request = wire.Request(
+            "GET", "/metrics", headers, b"", scope.get("query_string", b"").decode("latin-1")
+        )
+        try:
+            principal = self.aws.authenticate(request)
+        except IdstoreError:
+            principal = None
+        if principal is not None and principal.stores is None:
+            return None
+        body = b"GET /metrics needs a signature of an access key for all stores (--all-stores), "
+        body += b"or a scrape from an address that --metrics-allow names.\n"
+        return wire.Response(403, body, {"content-type": "text/plain; charset=utf-8"})
+
+
+def _describe_span(
+    span: Any, frontend: str, operation: str, request: wire.Request, scim: bool
+) -> None:
+    """The span's request attributes; the store is read from the path or the JSON body (only
+    when tracing, so untraced requests do not pay for a second parse)."""
+    span.set_attribute("idstore.frontend", frontend)
+    span.set_attribute("idstore.operation", operation)
+    store: object = None
+    if scim:
+        store = request.path.lstrip("/").split("/", 1)[0]
+    else:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.loads(request.body)
+            store = body.get("IdentityStoreId") if isinstance(body, dict) else None
+    if isinstance(store, str):
+        span.set_attribute("idstore.store", store[:64])
+
+
+def _scim_operations() -> list[str]:
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    return [f"{m} /{r}{i}" for m in methods for r in _SCIM_RESOURCES for i in ("", "/{id}")]
+
+
+def _scim_operation(request: wire.Request) -> str:
+    """A SCIM request's method and path template, e.g. `PATCH /Groups/{id}`."""
+    parts = request.path.split("/scim/v2/", 1)[-1].strip("/").split("/")
+    return f"{request.method} /{parts[0]}{'/{id}' if len(parts) > 1 else ''}"
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -172,6 +310,30 @@ def _log_config(level: str) -> dict[str, Any]:
     return config
 
 
+def _draining_server(config: Any, app: App) -> Any:
+    """uvicorn's Server, draining on the first SIGTERM or SIGINT (see the module docstring);
+    a second signal stops it at once. uvicorn is imported here, as in `serve`."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        exit_at: float | None = None
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if app.draining or not app.config.drain_delay:
+                app.draining = True
+                super().handle_exit(sig, frame)
+                return
+            app.draining = True
+            self.exit_at = time.monotonic() + app.config.drain_delay
+
+        async def on_tick(self, counter: int) -> bool:
+            if self.exit_at is not None and time.monotonic() >= self.exit_at:
+                self.should_exit = True
+            return bool(await super().on_tick(counter))
+
+    return Server(config)
+
+
 def serve(
     app: App,
     host: str,
@@ -181,11 +343,11 @@ def serve(
     log_level: str = "info",
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Run `app` under uvicorn until SIGINT or SIGTERM, then finish in-flight requests.
+    """Run `app` under uvicorn until SIGINT or SIGTERM, then drain (the module docstring).
 
     With `workers` > 1, that many processes share the listening socket; each opens its own
     connections to the database (every worker is a stateless server, as several machines
-    behind a load balancer would be).
+    behind a load balancer would be), and counts its metrics in a directory all of them share.
     """
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -198,6 +360,7 @@ def serve(
         "lifespan": "on",
         "server_header": False,
         "log_config": _log_config(log_level),
+        "timeout_graceful_shutdown": app.config.drain_timeout,
     }
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.
@@ -205,16 +368,22 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: None)
     if workers > 1:
+        import tempfile
+
+        from idstore.metrics import MULTIPROCESS_DIR
+
         os.environ[WORKER_CONFIG] = app.config.to_json()
-        config = uvicorn.Config(
-            "idstore.app:app_from_environment", factory=True, workers=workers, **options
-        )
-        sock = config.bind_socket()
-        if on_ready is not None:
-            on_ready()
-        Multiprocess(config, sockets=[sock]).run()
+        with tempfile.TemporaryDirectory(prefix="idstore-metrics-") as metrics_dir:
+            os.environ[MULTIPROCESS_DIR] = metrics_dir
+            config = uvicorn.Config(
+                "idstore.app:app_from_environment", factory=True, workers=workers, **options
+            )
+            sock = config.bind_socket()
+            if on_ready is not None:
+                on_ready()
+            Multiprocess(config, sockets=[sock]).run()
         return
-    server = uvicorn.Server(uvicorn.Config(app, **options))
+    server = _draining_server(uvicorn.Config(app, **options), app)
     if on_ready is not None:
         original = server.startup
 
@@ -222,5 +391,5 @@ def serve(
             await original(sockets)
             on_ready()
 
-        server.startup = startup  # type: ignore[method-assign]
+        server.startup = startup
     server.run()

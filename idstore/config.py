@@ -3,11 +3,13 @@
 Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES.
+IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
+IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -52,12 +54,34 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # GET /metrics without a signature from these addresses (comma-separated IPs or CIDRs),
+    # when requests are authenticated (docs/operations.md).
+    metrics_allow: str = ""
+    # On SIGTERM: /ready answers 503 at once; requests are still served for `drain_delay`
+    # seconds (so a load balancer notices), then new connections are refused and in-flight
+    # requests get up to `drain_timeout` seconds to finish.
+    drain_delay: float = 0.0
+    drain_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
+        if self.drain_delay < 0 or self.drain_timeout < 0:
+            raise ValueError("drain_delay and drain_timeout must be non-negative")
+        self.metrics_networks()  # refuses a malformed metrics_allow now, not at a scrape
+
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks `metrics_allow` names."""
+        try:
+            return [
+                ipaddress.ip_network(part.strip(), strict=False)
+                for part in self.metrics_allow.split(",")
+                if part.strip()
+            ]
+        except ValueError as error:
+            raise ValueError(f"metrics_allow: {error}") from None
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
@@ -92,12 +116,15 @@ _TEXT_VARIABLES = {
     "IDSTORE_AUTH": "auth",
     "IDSTORE_SERVER_KEY": "server_key",
     "IDSTORE_SERVER_KEY_FILE": "server_key_file",
+    "IDSTORE_METRICS_ALLOW": "metrics_allow",
 }
 _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_THROTTLE_TPS": ("throttle_tps", float),
     "IDSTORE_MAX_USERS": ("max_users_per_store", int),
     "IDSTORE_MAX_GROUPS": ("max_groups_per_store", int),
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "IDSTORE_DRAIN_DELAY": ("drain_delay", float),
+    "IDSTORE_DRAIN_TIMEOUT": ("drain_timeout", float),
 }
 
 

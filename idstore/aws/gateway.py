@@ -91,6 +91,10 @@ class Gateway:
         self._throttle = Throttle(config.throttle_tps) if config.throttle_tps > 0 else None
         self._sources = AllowedSources("ApiAllowSourceIps", self._network_configuration)
 
+    def authenticate(self, request: wire.Request) -> Principal:
+        """Who signed `request` (raises the domain errors SigV4 refusals map to)."""
+        return self._access.authenticate(request)
+
     def handle(self, request: wire.Request) -> wire.Response:
         started = time.perf_counter()
         request_id = _request_id()

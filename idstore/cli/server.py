@@ -75,6 +75,27 @@ from idstore.model import now
     default=None,
     help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
 )
+@click.option(
+    "--metrics-allow",
+    metavar="CIDR[,CIDR]",
+    default=None,
+    help="Addresses that may read GET /metrics without a signature when requests are "
+    "authenticated (e.g. a Prometheus server).  [default: $IDSTORE_METRICS_ALLOW, else none]",
+)
+@click.option(
+    "--drain-delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to keep serving after SIGTERM while /ready answers 503, so that a load "
+    "balancer takes the server out first.  [default: $IDSTORE_DRAIN_DELAY, else 0]",
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds in-flight requests get to finish once the server stops accepting "
+    "connections.  [default: $IDSTORE_DRAIN_TIMEOUT, else 30]",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +109,9 @@ def serve(
     max_users: int | None,
     max_groups: int | None,
     max_body_bytes: int | None,
+    metrics_allow: str | None,
+    drain_delay: float | None,
+    drain_timeout: float | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -104,6 +128,9 @@ def serve(
             max_users_per_store=max_users,
             max_groups_per_store=max_groups,
             max_body_bytes=max_body_bytes,
+            metrics_allow=metrics_allow,
+            drain_delay=drain_delay,
+            drain_timeout=drain_timeout,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
