@@ -6,15 +6,12 @@ throttled requests. The exposition text is parsed with prometheus-client's parse
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-import uvicorn
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
@@ -26,8 +23,8 @@ from idstore.config import Config
 from idstore.store import Store
 from tests.conftest import REGION, TEST_SECRET, TEST_SERVER_KEY, RunningServer, _add_test_keys
 from tests.helpers import make_user
-from tests.ops.conftest import scrape, value
-from tests.servers import ServerProcess, create_store, free_port
+from tests.ops.conftest import scrape, serve_app, value
+from tests.servers import ServerProcess, create_store
 
 
 def _code(call: Any) -> str:
@@ -101,7 +98,7 @@ def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str)
     """A SigV4 server with throttling and a quota of 1 user: each refusal has its counter."""
     _add_test_keys(store)
     config = Config(auth="sigv4", server_key=TEST_SERVER_KEY, throttle_tps=1, max_users_per_store=1)
-    with _serve(App(store, config)) as url:
+    with serve_app(App(store, config)) as url:
 
         def client(secret: str) -> Any:
             return boto3.client(
@@ -134,7 +131,7 @@ def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str)
 def test_metrics_need_a_signature_or_an_allowed_address(store: Store) -> None:
     _add_test_keys(store)
     config = Config(auth="sigv4", server_key=TEST_SERVER_KEY)
-    with _serve(App(store, config)) as url:
+    with serve_app(App(store, config)) as url:
         import urllib.error
         import urllib.request
 
@@ -149,7 +146,7 @@ def test_metrics_need_a_signature_or_an_allowed_address(store: Store) -> None:
             )
         assert forged.value.code == 403
         assert scrape(url, _signed_headers(url, TEST_SECRET))
-    with _serve(App(store, config.with_changes(metrics_allow="127.0.0.0/8"))) as url:
+    with serve_app(App(store, config.with_changes(metrics_allow="127.0.0.0/8"))) as url:
         assert scrape(url)
 
 
@@ -180,25 +177,3 @@ def _signed_headers(url: str, secret: str) -> dict[str, str]:
     request = AWSRequest(method="GET", url=f"{url}/metrics")
     SigV4Auth(Credentials("AKIDTESTCLIENT", secret), "identitystore", REGION).add_auth(request)
     return dict(request.headers.items())
-
-
-from contextlib import contextmanager  # noqa: E402
-
-
-@contextmanager
-def _serve(app: App) -> Iterator[str]:
-    port = free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(10)
