@@ -37,7 +37,8 @@ def ready(url: str) -> tuple[int, dict[str, Any]]:
         with urllib.request.urlopen(f"{url}/ready", timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        with error:
+            return error.code, json.loads(error.read())
 
 
 def wait_for(predicate: Any, timeout: float = 20) -> None:
@@ -204,6 +205,7 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(file_db_url: str, store: 
             except (EndpointConnectionError, ConnectionClosedError):
                 outcomes.append("refused")  # after the drain: no connection, no response
                 time.sleep(0.05)
+        client.close()
 
     threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
     for thread in threads:

@@ -121,6 +121,8 @@ def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str)
         time.sleep(1.1)  # a token again; the quota (1 user) refuses this one
         assert _code(lambda: make_user(good, store_id, "over")) == "ServiceQuotaExceededException"
         samples = scrape(url, _signed_headers(url, TEST_SECRET))
+        good.close()
+        bad.close()
     assert (
         value(samples, "idstore_auth_failures_total", frontend="aws", reason="bad_signature") == 1
     )
@@ -139,12 +141,14 @@ def test_metrics_need_a_signature_or_an_allowed_address(store: Store) -> None:
             urllib.request.urlopen(f"{url}/metrics", timeout=10)
         assert refused.value.code == 403
         assert b"--metrics-allow" in refused.value.read()
+        refused.value.close()
         with pytest.raises(urllib.error.HTTPError) as forged:
             urllib.request.urlopen(
                 urllib.request.Request(f"{url}/metrics", headers=_signed_headers(url, "wrong")),
                 timeout=10,
             )
         assert forged.value.code == 403
+        forged.value.close()
         assert scrape(url, _signed_headers(url, TEST_SECRET))
     with serve_app(App(store, config.with_changes(metrics_allow="127.0.0.0/8"))) as url:
         assert scrape(url)
@@ -161,6 +165,7 @@ def test_metrics_add_up_every_worker_once(file_db_url: str, store: Store) -> Non
             client = server.client()
             with pytest.raises(ClientError):
                 client.describe_user(IdentityStoreId=store_id, UserId=str(uuid.uuid4()))
+            client.close()
         label = {
             "frontend": "aws",
             "operation": "DescribeUser",

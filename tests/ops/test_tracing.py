@@ -45,6 +45,7 @@ def test_one_span_per_request_with_its_attributes(store: Store, store_id: str) -
         )
         assert response.status_code == 200
         httpx2.get(f"{url}/health")  # not a request of a front end: no span
+        client.close()
     spans = [(span.name, dict(span.attributes or {})) for span in exporter.get_finished_spans()]
     assert spans == [
         (
