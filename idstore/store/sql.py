@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Delete, Engine
+from sqlalchemy import CompoundSelect, Delete, Engine, Select
 from sqlalchemy.sql import ClauseElement
 
 from idstore.errors import InvalidInput
@@ -104,16 +104,14 @@ class Connection:
         try:
             return self._cursor(statement, params).fetchone()  # type: ignore[no-any-return]
         except self._statements.refused:
-            if not _unstorable(params):
-                raise
+            _refused(statement, params)
             return None
 
     def all(self, statement: ClauseElement, **params: Any) -> list[Row]:
         try:
             return self._cursor(statement, params).fetchall()  # type: ignore[no-any-return]
         except self._statements.refused:
-            if not _unstorable(params):
-                raise
+            _refused(statement, params)
             return []
 
     def scalar(self, statement: ClauseElement, **params: Any) -> Any:
@@ -125,10 +123,7 @@ class Connection:
         try:
             cursor = self._cursor(statement, params)
         except self._statements.refused:
-            if not _unstorable(params):
-                raise
-            if not isinstance(statement, Delete):
-                raise InvalidInput(_CANNOT_STORE) from None
+            _refused(statement, params)
             return 0
         count = cursor.rowcount
         cursor.close()
@@ -191,6 +186,16 @@ class Connection:
 def _unstorable(params: Mapping[str, Any]) -> bool:
     """Whether a text parameter is one no database can hold (see the module docstring)."""
     return any(isinstance(v, str) and not storable(v) for v in params.values())
+
+
+def _refused(statement: ClauseElement, params: Mapping[str, Any]) -> None:
+    """In an `except` block for a refused statement: return if it only compares such text
+    (a query or a delete: it matches nothing); InvalidInput if it would store it (an insert,
+    an update); otherwise re-raise the driver's error."""
+    if not _unstorable(params):
+        raise  # the driver's error that the caller is handling
+    if not isinstance(statement, Select | CompoundSelect | Delete):
+        raise InvalidInput(_CANNOT_STORE) from None
 
 
 class Pool:

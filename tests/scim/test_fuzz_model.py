@@ -97,7 +97,8 @@ def schema_paths(scim: Scim) -> dict[str, list[tuple[str, dict[str, Any]]]]:
                     if urn == ENTERPRISE:
                         found[kind].append((f"{qualified}.{sub['name']}", sub))
                     if attr.get("multiValued"):
-                        found[kind].append((f'{name}[type eq "work"].{sub["name"]}', sub))
+                        for odd in ("work", r"\ud800", r"\u0000"):
+                            found[kind].append((f'{name}[type eq "{odd}"].{sub["name"]}', sub))
                 if attr.get("multiValued"):
                     found[kind] += [
                         (f'{name}[type eq "work"]', attr),
