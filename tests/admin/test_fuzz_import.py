@@ -164,7 +164,7 @@ def _load(store: Store, store_id: str, lines: list[bytes]) -> ImportFailed | Non
     return None
 
 
-@fuzz_settings(120)
+@fuzz_settings(80)
 @given(data=st.data())
 def test_import_lines(
     store: Store, mock: IdentityStoreMock, boto: Any, store_id: str, data: st.DataObject

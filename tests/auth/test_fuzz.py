@@ -31,7 +31,7 @@ from tests.helpers import (
     target,
 )
 
-FAST = fuzz_settings(150)
+FAST = fuzz_settings(120)
 OVER_HTTP = fuzz_settings(25)
 
 AUTH_ERRORS = {

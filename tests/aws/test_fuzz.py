@@ -477,7 +477,7 @@ cidr_pattern = SPEC.shape("IpCidrType").metadata["pattern"]
 cidrs = st.lists(st.from_regex(cidr_pattern, fullmatch=True), min_size=1, max_size=4)
 
 
-@FAST
+@fuzz_settings(60)  # each example is a write of the store's configuration
 @given(allowed=cidrs, caller=st.ip_addresses())
 def test_source_ip_rules_never_fail(
     mock: IdentityStoreMock,

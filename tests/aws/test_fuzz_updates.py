@@ -259,7 +259,7 @@ def group_id(boto: Any, store_id: str) -> str:
     return make_group(boto, store_id, "Engineering")
 
 
-@fuzz_settings(150)
+@fuzz_settings(120)
 @given(operations=USER_OPERATIONS, revision=REVISIONS)
 def test_update_user_paths_and_values(
     boto: Any,
@@ -285,7 +285,7 @@ def test_update_user_paths_and_values(
     assert boto.list_users(IdentityStoreId=store_id)["Users"]
 
 
-@fuzz_settings(100)
+@fuzz_settings(80)
 @given(operations=GROUP_OPERATIONS, revision=REVISIONS)
 def test_update_group_paths_and_values(
     boto: Any,

@@ -128,7 +128,7 @@ def _send(
         assert error["status"] == str(response.status) and error["detail"]
 
 
-@fuzz_settings(80)
+@fuzz_settings(60)
 @given(body=bodies, ops=operations, kind=st.sampled_from(["Users", "Groups"]))
 def test_writes_never_fail_with_5xx(
     server: RunningServer, store_id: str, scim_token: str, body: Any, ops: Any, kind: str

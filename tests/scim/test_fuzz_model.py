@@ -188,7 +188,7 @@ def _send(scim: Scim, method: str, path: str, body: Any) -> httpx2.Response:
 # -- PATCH -------------------------------------------------------------------------------------
 
 
-@fuzz_settings(100)
+@fuzz_settings(80)
 @given(data=st.data())
 def test_user_patch_operations(scim: Scim, world: dict[str, Any], data: st.DataObject) -> None:
     user_id = data.draw(st.sampled_from(world["users"]), label="user")
@@ -204,7 +204,7 @@ def test_user_patch_operations(scim: Scim, world: dict[str, Any], data: st.DataO
     assert check(scim.get("/Users"))["totalResults"] == 2
 
 
-@fuzz_settings(80)
+@fuzz_settings(60)
 @given(data=st.data())
 def test_group_patch_operations(scim: Scim, world: dict[str, Any], data: st.DataObject) -> None:
     group = world["group"]
@@ -232,7 +232,7 @@ def bodies(draw: Any, paths: list[tuple[str, dict[str, Any]]], base: dict[str, A
     return body
 
 
-@fuzz_settings(80)
+@fuzz_settings(60)
 @given(data=st.data())
 def test_user_bodies(scim: Scim, world: dict[str, Any], data: st.DataObject) -> None:
     """POST and PUT of user bodies shaped like the schema, with odd values in them."""
@@ -361,7 +361,7 @@ def odd_ids(draw: Any, real: list[str]) -> str:
     return base[:at] + odd.replace("/", "-") + base[at:]
 
 
-@fuzz_settings(100)
+@fuzz_settings(80)
 @given(data=st.data())
 def test_resource_ids(scim: Scim, world: dict[str, Any], data: st.DataObject) -> None:
     real = [*world["users"], world["group"]]
