@@ -9,11 +9,10 @@ The database under test comes from `IDSTORE_TEST_DB`:
 `scripts/test` runs the suite once per database; CI runs both. Nothing is skipped for one
 backend.
 
-Property tests run under a Hypothesis profile, `HYPOTHESIS_PROFILE` (`ci` unless set; pytest's
-`--hypothesis-profile` overrides it): `ci` is derandomised, so every run, CI's included, tries
-the same examples; `random` draws a fresh seed each run and multiplies every test's example
-budget (`fuzz_settings`, by `FUZZ_SCALE`, 20 unless set): `scripts/fuzz` runs it (see
-docs/fuzzing.md).
+Property tests run under the Hypothesis profile `HYPOTHESIS_PROFILE` names (`ci` unless set):
+`ci` is derandomised, so every run, CI's included, tries the same examples; `random` draws a
+fresh seed each run and multiplies every test's example budget (`fuzz_settings`) by
+`FUZZ_SCALE` (20 unless set). `scripts/fuzz` runs the fuzz suites so (see docs/fuzzing.md).
 
 `IDSTORE_TEST_AUTH=sigv4` runs it with SigV4 verification (`scripts/test` runs `tests/aws` so
 once more): `config` asks for it, every test database holds the suite's access keys
