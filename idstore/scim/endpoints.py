@@ -72,7 +72,8 @@ from idstore.store.scim import MemberChange
 
 log = logging.getLogger("idstore.scim")
 
-_PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?")
+# DOTALL: a resource id may hold a newline (%0A); it is still a SCIM path, answered by SCIM.
+_PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?", re.DOTALL)
 # AWS: at most 100 membership changes in one PatchGroup (and members in one CreateGroup).
 MAX_MEMBER_CHANGES = 100
 
