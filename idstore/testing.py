@@ -16,6 +16,8 @@ a Store you pass in) and one identity store created for it (`.store_id`), so eac
 
 Options, all off by default:
 
+- `id_format="prefixed"` makes the mock's identity stores issue `<10 hex>-<uuid>` ids, as
+  older AWS stores do, instead of bare UUIDs (see docs/compatibility.md).
 - `auto_create_stores=True` creates any well-formed identity store id (the model's
   `IdentityStoreId` pattern, ARNs of this account included) the first time a request names it,
   as moto does; a suite written against moto moves over by changing its decorator.
@@ -57,7 +59,7 @@ from idstore import errors, wire
 from idstore.aws import protocol
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
-from idstore.model import now
+from idstore.model import IdFormat, now
 from idstore.store import Store, open_store
 
 __all__ = ["FAULTS", "IdentityStoreMock", "mock_identitystore"]
@@ -155,8 +157,10 @@ class IdentityStoreMock:
         auto_create_stores: bool = False,
         faults: dict[str, float] | None = None,
         seed: int | None = None,
+        id_format: IdFormat | str = IdFormat.UUID,
     ) -> None:
         self._given_store = store
+        self.id_format = IdFormat(id_format)
         self._db_url = db_url
         self.config = config or Config(db_url=db_url)
         self.auto_create_stores = auto_create_stores
@@ -181,7 +185,7 @@ class IdentityStoreMock:
             raise RuntimeError("this mock is already active")
         self.store = self._given_store or open_store(self._db_url)
         self.gateway = Gateway(self.store, self.config)
-        self.store_id = self.store.create_identity_store(now()).store_id
+        self.store_id = self.store.create_identity_store(now(), id_format=self.id_format).store_id
         self._known_stores = {self.store_id}
         self._random = random.Random(self.seed)
         self.injected = []
@@ -313,7 +317,7 @@ class IdentityStoreMock:
                     self.store.get_identity_store(store_id)
                 except errors.NotFound:
                     with suppress(errors.Conflict):  # created meanwhile by another thread
-                        self.store.create_identity_store(now(), store_id)
+                        self.store.create_identity_store(now(), store_id, self.id_format)
                 self._known_stores.update((store_id, value))
 
 

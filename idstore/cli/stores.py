@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from idstore.cli.common import db_option, open_db
-from idstore.model import now
+from idstore.model import IdFormat, now
 
 
 @click.group()
@@ -15,9 +15,17 @@ def stores() -> None:
 
 @stores.command("create")
 @db_option
-def stores_create(db_url: str | None) -> None:
+@click.option(
+    "--id-format",
+    type=click.Choice([f.value for f in IdFormat]),
+    default=IdFormat.UUID.value,
+    show_default=True,
+    help="The ids the store issues to users, groups and memberships: bare UUIDs, as current "
+    "AWS stores issue them, or <10 hex>-<uuid>, as older ones do. Both are always accepted.",
+)
+def stores_create(db_url: str | None, id_format: str) -> None:
     """Create an identity store; print its id alone on the last line."""
-    created = open_db(db_url).create_identity_store(now())
+    created = open_db(db_url).create_identity_store(now(), id_format=IdFormat(id_format))
     click.echo(created.store_id)
 
 
