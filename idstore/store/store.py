@@ -97,11 +97,12 @@ T = TypeVar("T")
 _RETRIES = 8
 _UNIQUENESS: ConflictReason = "UNIQUENESS_CONSTRAINT_VIOLATION"
 
-# What each constraint means to a client when a write breaks it.
+# What each constraint means to a client when a write breaks it: AWS's own wording where it is
+# on record (tests/aws/test_messages.py cites the sources), a plain sentence otherwise.
 _CONFLICTS = {
     "uq_users_store_id_user_name_key": "A user with this UserName already exists.",
     "uq_users_store_id_email_key": "A user with this email address already exists.",
-    "uq_groups_store_id_display_name_key": "A group with this DisplayName already exists.",
+    "uq_groups_store_id_display_name_key": "Duplicate GroupDisplayName",
     "uq_user_external_ids_store_id_key": "A user with this ExternalId already exists.",
     "uq_group_external_ids_store_id_key": "A group with this ExternalId already exists.",
     "uq_memberships_group_seq_user_seq": "The user is already a member of the group.",
