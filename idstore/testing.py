@@ -8,7 +8,8 @@
         ...
 
 While a mock is active, every botocore `identitystore` request to an AWS endpoint, from any
-client and any thread, is answered in-process by the same `Gateway.handle` that the HTTP server
+client (boto3's and botocore's, and aiobotocore's async clients alike) and any thread, is
+answered in-process by the same `Gateway.handle` that the HTTP server
 uses: a botocore `before-send` hook copies the signed request into a `wire.Request` and the
 `wire.Response` back into a botocore response. Other AWS services, and clients given an
 `endpoint_url` of their own, are untouched. Each mock has its own in-memory SQLite database (or
@@ -45,7 +46,7 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -107,6 +108,28 @@ FAULTS = frozenset(
 
 _active: list[IdentityStoreMock] = []
 _active_lock = threading.Lock()
+
+
+class _Body(bytes):
+    """A response body that botocore reads as bytes and aiobotocore awaits: its
+    `AioAWSResponse.content` is a coroutine, and its endpoint `await`s it. One object serves
+    both, so the hook needs to know nothing about which library sent the request."""
+
+    def __await__(self) -> Generator[Any, None, bytes]:
+        yield from ()
+        return bytes(self)
+
+
+class _Response(AWSResponse):  # type: ignore[misc]  # botocore is untyped
+    """botocore's response, with the body already in hand (a `_Body`)."""
+
+    def __init__(self, url: str, status: int, headers: Any, body: bytes) -> None:
+        super().__init__(url, status, headers, _Raw(body))
+        self._body = _Body(body)
+
+    @property
+    def content(self) -> _Body:
+        return self._body
 
 
 class _Raw:
@@ -282,7 +305,7 @@ class IdentityStoreMock:
                     query=url.query,
                 )
             )
-        return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
+        return _Response(request.url, response.status, response.headers, response.body)
 
     def _draw_fault(self, target: str) -> errors.IdstoreError | None:
         if not self.faults:
