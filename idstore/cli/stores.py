@@ -32,15 +32,18 @@ def stores_create(db_url: str | None, id_format: str) -> None:
 @stores.command("list")
 @db_option
 def stores_list(db_url: str | None) -> None:
-    """List identity stores with their numbers of users and groups."""
+    """List identity stores with their numbers of users and groups and the ids they issue."""
     store = open_db(db_url)
     after = None
-    click.echo(f"{'IDENTITY STORE':<14}  {'USERS':>8}  {'GROUPS':>8}  CREATED")
+    click.echo(f"{'IDENTITY STORE':<14}  {'USERS':>8}  {'GROUPS':>8}  {'IDS':<8}  CREATED")
     while True:
         page = store.list_identity_stores(after, 100)
         for s in page.items:
             created = s.created_at.isoformat(timespec="seconds")
-            click.echo(f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  {created}")
+            click.echo(
+                f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  "
+                f"{s.id_format.value:<8}  {created}"
+            )
         if page.after is None:
             break
         after = page.after

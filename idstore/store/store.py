@@ -158,7 +158,6 @@ _LIST_STORES = (
 _INSERT_STORE = insert(identity_stores).values(
     store_id=_p("store_id"), created_at=_p("created_at"), id_format=_p("id_format")
 )
-
 _UPDATE_NETWORK = (
     update(identity_stores)
     .where(identity_stores.c.store_id == _p("store_id"))

@@ -141,6 +141,10 @@ def test_stores_create_takes_the_id_format(file_db_url: str) -> None:
     default = run("stores", "create", "--db", file_db_url).strip().splitlines()[-1]
     prefixed = run("stores", "create", "--db", file_db_url, "--id-format", "prefixed")
     prefixed = prefixed.strip().splitlines()[-1]
+    listing = run("stores", "list", "--db", file_db_url).splitlines()
+    assert "IDS" in listing[0].split()
+    formats = {line.split()[0]: line.split()[3] for line in listing[1:]}
+    assert (formats[default], formats[prefixed]) == ("uuid", "prefixed")
     opened = open_store(file_db_url)
     try:
         assert opened.get_identity_store(default).id_format is IdFormat.UUID
