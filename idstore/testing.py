@@ -8,12 +8,12 @@
         ...
 
 While a mock is active, every botocore `identitystore` request to an AWS endpoint, from any
-client (boto3's and botocore's, and aiobotocore's async clients alike) and any thread, is
-answered in-process by the same `Gateway.handle` that the HTTP server
-uses: a botocore `before-send` hook copies the signed request into a `wire.Request` and the
-`wire.Response` back into a botocore response. Other AWS services, and clients given an
-`endpoint_url` of their own, are untouched. Each mock has its own in-memory SQLite database (or
-a Store you pass in) and one identity store created for it (`.store_id`), so each starts empty.
+client (boto3's, botocore's, and aiobotocore's async clients alike) and any thread, is answered
+in-process by the same `Gateway.handle` that the HTTP server uses: a botocore `before-send`
+hook copies the signed request into a `wire.Request` and the `wire.Response` back into a
+botocore response. Other AWS services, and clients given an `endpoint_url` of their own, are
+untouched. Each mock has its own in-memory SQLite database (or a Store you pass in) and one
+identity store created for it (`.store_id`), so each starts empty.
 
 Options, all off by default:
 
