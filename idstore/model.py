@@ -142,8 +142,21 @@ def new_store_id() -> str:
     return "d-" + secrets.token_hex(5)
 
 
-def new_resource_id(store_id: str) -> str:
-    """`<10 hex of the store id>-<uuid4>`: the form AWS uses for non-migrated stores."""
+class IdFormat(StrEnum):
+    """How a store spells the ids it issues to users, groups and memberships (chosen when the
+    store is created; see docs/compatibility.md). Both forms are accepted everywhere, whatever
+    the store issues."""
+
+    # A bare UUID (uuid4), as current AWS stores and moto issue them: `uuid.UUID(id)` works.
+    UUID = "uuid"
+    # `<10 hex of the store id>-<uuid4>`, as older AWS stores issue them.
+    PREFIXED = "prefixed"
+
+
+def new_resource_id(store_id: str, id_format: IdFormat = IdFormat.UUID) -> str:
+    """A new user, group or membership id in the store's format."""
+    if id_format is IdFormat.UUID:
+        return str(uuid.uuid4())
     prefix = store_id[2:12] if store_id.startswith("d-") else store_id.replace("-", "")[:10]
     return f"{prefix}-{uuid.uuid4()}"
 
@@ -196,6 +209,7 @@ class IdentityStore:
     network_configuration: Json | None = None
     user_count: int = 0
     group_count: int = 0
+    id_format: IdFormat = IdFormat.UUID
 
 
 def _loads(text: str | None) -> Json:

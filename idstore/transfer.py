@@ -52,6 +52,7 @@ from idstore.model import (
     Audit,
     GroupData,
     GroupRecord,
+    IdFormat,
     Json,
     Membership,
     UserData,
@@ -174,9 +175,19 @@ def export_lines(store: Store, store_id: str) -> Iterator[bytes]:
 class Reader:
     """Parses and checks lines of the format into `Records` (nothing touches the store)."""
 
-    def __init__(self, store_id: str, *, actor: str, at: datetime, spec: Spec | None = None):
+    def __init__(
+        self,
+        store_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        spec: Spec | None = None,
+        id_format: IdFormat = IdFormat.UUID,
+    ):
         self.spec = spec or load_spec()
         self._store_id = store_id
+        # The store's form of id, for memberships the file gives without one.
+        self._id_format = id_format
         self._actor = actor
         self._at = at
         validator = Validator(self.spec)
@@ -291,7 +302,7 @@ class Reader:
         membership_id = (
             self._id(item, "MembershipId")
             if "MembershipId" in item
-            else new_resource_id(self._store_id)
+            else new_resource_id(self._store_id, self._id_format)
         )
         return BulkMembership(membership_id, group_id, user_id, self._audit(item))
 

@@ -28,6 +28,7 @@ from idstore.model import (
     GroupData,
     GroupRecord,
     IdentityStore,
+    IdFormat,
     Page,
     UserRecord,
     dump_json,
@@ -38,6 +39,7 @@ from idstore.model import (
 from idstore.store.host import StoreHost
 from idstore.store.schema import group_external_ids, groups, memberships, users
 from idstore.store.sql import Connection
+from idstore.store.statements import id_format_of
 from idstore.store.statements import param as _p
 
 T = TypeVar("T")
@@ -159,7 +161,13 @@ class _Members:
         self._group_seq = group_seq
         self._actor = actor
         self._at = at
+        self._format: IdFormat | None = None
         self.changes = 0
+
+    def _id_format(self) -> IdFormat:
+        if self._format is None:
+            self._format = id_format_of(self._conn, self._store_id)
+        return self._format
 
     def apply(self, change: MemberChange) -> None:
         if change.kind == "add":
@@ -194,7 +202,7 @@ class _Members:
         self._conn.run(
             _INSERT_MEMBERSHIP,
             store_id=self._store_id,
-            membership_id=new_resource_id(self._store_id),
+            membership_id=new_resource_id(self._store_id, self._id_format()),
             group_seq=self._group_seq,
             user_seq=user_seq,
             group_id=self._group_id,
