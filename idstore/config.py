@@ -3,7 +3,10 @@
 Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES.
+IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES, and the
+HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES, IDSTORE_READ_TIMEOUT,
+IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS, IDSTORE_SCIM_MAX_MEMBERS (every limit, its
+default and why: docs/limits.md).
 """
 
 from __future__ import annotations
@@ -52,12 +55,27 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # HTTP limits of `idstore serve` (idstore/httpserver.py), per connection or process:
+    # header fields and bytes of one request's header section (Apache allows 100 fields, an
+    # AWS load balancer 64 KiB; SDKs, the CLI and IdPs send under 20 fields and 4 KiB),
+    max_headers: int = 100
+    max_header_bytes: int = 64 * 1024
+    # seconds for a request to arrive whole, and for an idle keep-alive connection (uvicorn's),
+    read_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    # and open connections per process.
+    max_connections: int = 4096
+    # Members embedded in one SCIM group read (lists embed none).
+    scim_max_members: int = 1000
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
+        for name in _POSITIVE:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number")
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
@@ -98,7 +116,21 @@ _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_MAX_USERS": ("max_users_per_store", int),
     "IDSTORE_MAX_GROUPS": ("max_groups_per_store", int),
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "IDSTORE_MAX_HEADERS": ("max_headers", int),
+    "IDSTORE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+    "IDSTORE_READ_TIMEOUT": ("read_timeout", float),
+    "IDSTORE_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", float),
+    "IDSTORE_MAX_CONNECTIONS": ("max_connections", int),
+    "IDSTORE_SCIM_MAX_MEMBERS": ("scim_max_members", int),
 }
+_POSITIVE = (
+    "max_headers",
+    "max_header_bytes",
+    "read_timeout",
+    "keep_alive_timeout",
+    "max_connections",
+    "scim_max_members",
+)
 
 
 def _number(name: str, text: str, kind: Callable[[str], int | float]) -> int | float:

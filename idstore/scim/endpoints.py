@@ -107,6 +107,17 @@ def is_scim_path(path: str) -> bool:
     return _PREFIX.fullmatch(path) is not None
 
 
+def error_response(
+    status: int, detail: str, request_id: str, scim_type: str | None = None
+) -> wire.Response:
+    """A SCIM error (RFC 7644 §3.12); also for the HTTP layer's refusals (see app.py)."""
+    body: Json = {"schemas": [ERROR], "status": str(status), "detail": detail}
+    if scim_type is not None:
+        body["scimType"] = scim_type
+    headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
+    return wire.Response(status, orjson.dumps(body), headers)
+
+
 def _status(error: IdstoreError) -> tuple[int, str | None]:
     for cls in type(error).__mro__:
         if cls in _ERRORS:
@@ -157,15 +168,12 @@ class ScimService:
         status, scim_type = _status(error)
         if status >= 500:
             log.error("SCIM request %s: %s", request_id, error.message)
-        body: Json = {"schemas": [ERROR], "status": str(status), "detail": error.message}
-        if scim_type is not None:
-            body["scimType"] = scim_type
-        headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
+        response = error_response(status, error.message, request_id, scim_type)
         if status == 401:
-            headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
+            response.headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
         if isinstance(error, errors.Throttled):
-            headers["retry-after"] = str(error.retry_after)
-        return wire.Response(status, orjson.dumps(body), headers)
+            response.headers["retry-after"] = str(error.retry_after)
+        return response
 
     def _handle(self, request: wire.Request) -> Result:
         match = _PREFIX.fullmatch(request.path)
