@@ -142,7 +142,8 @@ class ScimService:
         self._users = users
         self._groups = groups
         self._sources = AllowedSources(
-            "ScimAllowSourceIps", lambda sid: store.get_identity_store(sid).network_configuration
+            "ScimAllowSourceIps",
+            lambda sid: store.get_identity_store(sid).network_configuration or {},
         )
 
     # -- the request -------------------------------------------------------------------------
@@ -395,9 +396,10 @@ class _Call:
         else:
             page = queries.everything(self.store, self.store_id, terms, start, count)
         resources = [projection.apply(USERS, user_view(u, self.base)) for u in page.users]
-        with_members = projection.wants(GROUPS, "members")
+        # Lists embed no members (as AWS's, whose group reads embed none): a page then costs
+        # what its `count` says, however large the groups (see docs/limits.md).
         resources += [
-            projection.apply(GROUPS, self._group_view(g, with_members)) for g in page.groups
+            projection.apply(GROUPS, self._group_view(g, with_members=False)) for g in page.groups
         ]
         return 200, self._listing(page.total, start, resources), {}
 
@@ -454,9 +456,11 @@ class _Call:
     # -- groups ------------------------------------------------------------------------------
 
     def _group_view(self, group: GroupRecord, with_members: bool) -> Json:
-        members = (
-            self.store.group_member_ids(self.store_id, group.group_id) if with_members else None
-        )
+        """The group's view, with at most `scim_max_members` members when `with_members`."""
+        members = None
+        if with_members:
+            limit = self.service.config.scim_max_members
+            members = self.store.group_member_ids(self.store_id, group.group_id, limit)
         return group_view(group, self.base, members)
 
     def _group(self, group: GroupRecord, status: int = 200) -> Result:
