@@ -15,6 +15,7 @@ import selectors
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ import orjson
 import pytest
 
 from idstore.config import Config
-from tests.helpers import user_params
+from tests.helpers import expect_error, user_params
 from tests.servers import ServerProcess, create_store
 
 pytestmark = pytest.mark.slow
@@ -273,13 +274,20 @@ def test_caches_stop_growing_whatever_store_ids_clients_send(serve: Any) -> None
                 "DescribeUser",
                 {
                     "IdentityStoreId": f"d-{os.urandom(5).hex()}",
-                    "UserId": f"{os.urandom(5).hex()}-{os.urandom(16).hex()}",
+                    "UserId": f"{os.urandom(5).hex()}-{uuid.uuid4()}",
                 },
             )
             for _ in range(n)
         ]
         return pipelined(server.port, requests, connections=4, depth=64)
 
+    # Valid requests, which reach the store lookup (and its cache) before ResourceNotFound.
+    expect_error(
+        "ResourceNotFoundException",
+        server.client().describe_user,
+        IdentityStoreId=f"d-{os.urandom(5).hex()}",
+        UserId=f"{os.urandom(5).hex()}-{uuid.uuid4()}",
+    )
     round_of(2000)  # warm up: imports, pools and allocator arenas, which are not caches
     start = rss_mb(server)
     assert round_of(100_000) == Counter({400: 100_000})
