@@ -242,7 +242,7 @@ def serve(
         max_header_bytes=app.config.max_header_bytes,
         read_timeout=app.config.read_timeout,
         max_connections=connection_limit(app.config.max_connections),
-        refusal=refusal,
+        refusal=f"{__name__}:refusal",
     )
     options: dict[str, Any] = {
         "host": host,

@@ -21,19 +21,21 @@ authentication) sees anything (see docs/limits.md):
 A refused connection writes its answer, half-closes, and discards what the client still sends
 for `linger` seconds before closing: a client still writing its headers then reads the answer
 instead of a connection reset. uvicorn's own `timeout_keep_alive` closes idle connections
-between requests. The answers' bodies come from `Limits.refusal`, so that each front end's
-clients get its error shape; this module knows nothing of them.
+between requests. The answers' bodies come from the function `Limits.refusal` names, so that each
+front end's clients get its error shape; this module knows nothing of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 log = logging.getLogger("idstore")
@@ -48,15 +50,22 @@ RESERVED_FILES = 256
 
 @dataclass(frozen=True)
 class Limits:
-    """What one connection may do; `refusal` renders the answers (a module-level function, so
-    that the limits can be handed to worker processes)."""
+    """What one connection may do; `refusal` names the function that renders the answers
+    ("module:function"). A name, not the function: uvicorn hands the limits to each worker
+    process, which must not import the app before it can answer its supervisor's pings."""
 
     max_headers: int
     max_header_bytes: int
     read_timeout: float
     max_connections: int
-    refusal: Refusal
+    refusal: str
     linger: float = 2.0
+
+
+@functools.cache
+def _refusal(name: str) -> Refusal:
+    found: Refusal = import_from_string(name)
+    return found
 
 
 class LimitedProtocol(HttpToolsProtocol):
@@ -200,7 +209,7 @@ class LimitedProtocol(HttpToolsProtocol):
         """Answer `status`, half-close, and close after the linger time."""
         self._refused = True
         self._disarm()
-        code, headers, body = self._limits.refusal(status, path, message)
+        code, headers, body = _refusal(self._limits.refusal)(status, path, message)
         head = [STATUS_LINE[code]]
         for name, value in headers:
             head += [name, b": ", value, b"\r\n"]
