@@ -89,7 +89,6 @@ class LimitedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self._limits.max_connections:
-            self.connections.discard(self)
             self._refuse(
                 503,
                 None,
@@ -192,7 +191,6 @@ class LimitedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.cycle is None or self.cycle.response_complete:  # nothing for the app yet
-            self.connections.discard(self)
             self._refuse(
                 408,
                 self._path() if self._in_head else None,
@@ -206,8 +204,10 @@ class LimitedProtocol(HttpToolsProtocol):
         return url.split(b"?", 1)[0].decode("latin-1") if url else None
 
     def _refuse(self, status: int, path: str | None, message: str) -> None:
-        """Answer `status`, half-close, and close after the linger time."""
+        """Answer `status`, half-close, and close after the linger time (no longer counted
+        among the open connections)."""
         self._refused = True
+        self.connections.discard(self)
         self._disarm()
         code, headers, body = _refusal(self._limits.refusal)(status, path, message)
         head = [STATUS_LINE[code]]
