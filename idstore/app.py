@@ -9,7 +9,9 @@ This is the only module that knows about ASGI and the web server. It routes by p
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
-and copies each request into a `wire.Request` for the front end's `handle`. It is a bare ASGI
+and copies each request into a `wire.Request` for the front end's `handle`. uvicorn runs it over
+`httpserver.LimitedProtocol`, which enforces the header, read-time and connection limits before
+a request reaches the app; `refusal` renders those answers. It is a bare ASGI
 callable rather than a framework app: there are three routes, and a request should cost the
 least the server allows (the performance target is a fraction of a bare ASGI app's rate).
 
@@ -29,12 +31,14 @@ import asyncio
 import concurrent.futures
 import contextlib
 import copy
+import functools
 import ipaddress
 import logging
 import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import FrameType
 from typing import Any
@@ -43,11 +47,13 @@ import orjson
 
 from idstore import wire
 from idstore.aws.gateway import Gateway
+from idstore.aws.protocol import error_response as aws_error
 from idstore.config import Config
 from idstore.errors import IdstoreError
 from idstore.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from idstore.metrics import Metrics
 from idstore.scim.endpoints import ScimService, is_scim_path
+from idstore.scim.endpoints import error_response as scim_error
 from idstore.store import Store, open_store
 from idstore.store.stats import readiness, store_sizes
 from idstore.tracing import tracer_from_environment
@@ -131,16 +137,13 @@ class App:
             return
         started = time.perf_counter()
         body = await _read_body(receive, self.config.max_body_bytes)
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        if body is None:
+            return  # the client went away (or took too long) before sending the whole body
         client = scope.get("client")
         request = wire.Request(
             method=method,
             path=path,
-            headers=headers,
+            headers=_headers(scope["headers"]),
             body=body,
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=client[0] if client else None,
@@ -150,7 +153,7 @@ class App:
         if scim:
             frontend, operation = "scim", self.metrics.operation("scim", _scim_operation(request))
         else:
-            target = headers.get("x-amz-target", "")
+            target = request.headers.get("x-amz-target", "")
             frontend, operation = "aws", self.metrics.operation("aws", target.rpartition(".")[2])
         span = None
         if self.tracer is not None:
@@ -206,7 +209,7 @@ class App:
                 address = ipaddress.ip_address(client[0])
                 if any(address in network for network in self._metrics_networks):
                     return None
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _headers(scope["headers"])
         request = wire.Request(
             "GET", "/metrics", headers, b"", scope.get("query_string", b"").decode("latin-1")
         )
@@ -250,14 +253,32 @@ def _scim_operation(request: wire.Request) -> str:
     return f"{request.method} /{parts[0]}{'/{id}' if len(parts) > 1 else ''}"
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The request body, reading at most `limit + 1` bytes (enough to know it is too big)."""
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The request's headers by lower-case name; a repeated field's values joined by commas
+    (RFC 9110 §5.3), once, at the end: joining at each repeat would be quadratic."""
+    headers: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            repeated.setdefault(name, [headers[name]]).append(value)
+        else:
+            headers[name] = value
+    for name, values in repeated.items():
+        headers[name] = ",".join(values)
+    return headers
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, keeping at most `limit + 1` bytes (enough to know it is too big);
+    None if the client disconnected first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None
         chunk = message.get("body", b"")
         if size <= limit:
             chunks.append(chunk)
@@ -272,6 +293,30 @@ async def _respond(send: Send, response: wire.Response) -> None:
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+def refusal(
+    status: int, path: str | None, message: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request the HTTP layer refuses before routing it (httpserver.py), in the
+    error shape of the front end its path belongs to: a SCIM error with `status`, or an AWS
+    error (header limits: 400 ValidationException, as for every AWS client error; 408
+    RequestTimeoutException and 503, which botocore retries). See docs/limits.md."""
+    request_id = str(uuid.uuid4())
+    if path is not None and is_scim_path(path):
+        response = scim_error(status, message, request_id)
+    else:
+        code, aws_status = _AWS_REFUSALS[status]
+        response = aws_error(aws_status, code, message, request_id)
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    return response.status, headers, response.body
+
+
+_AWS_REFUSALS = {
+    431: ("ValidationException", 400),
+    408: ("RequestTimeoutException", 408),
+    503: ("ServiceUnavailableException", 503),
+}
 
 
 def create_app(config: Config, store: Store | None = None) -> App:
@@ -352,6 +397,15 @@ def serve(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from idstore.httpserver import LimitedProtocol, Limits, connection_limit
+
+    limits = Limits(
+        max_headers=app.config.max_headers,
+        max_header_bytes=app.config.max_header_bytes,
+        read_timeout=app.config.read_timeout,
+        max_connections=connection_limit(app.config.max_connections),
+        refusal=f"{__name__}:refusal",
+    )
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -361,6 +415,9 @@ def serve(
         "server_header": False,
         "log_config": _log_config(log_level),
         "timeout_graceful_shutdown": app.config.drain_timeout,
+        # Our limits on headers, read time and connections (see idstore/httpserver.py).
+        "http": functools.partial(LimitedProtocol, limits=limits),
+        "timeout_keep_alive": app.config.keep_alive_timeout,
     }
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.

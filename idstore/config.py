@@ -4,7 +4,10 @@ Nothing reads the environment after start-up; `Config.from_env` is the only plac
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
 IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
-IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT.
+IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT, and the
+HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES, IDSTORE_READ_TIMEOUT,
+IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS, IDSTORE_SCIM_MAX_MEMBERS (every limit, its
+default and why: docs/limits.md).
 """
 
 from __future__ import annotations
@@ -62,6 +65,18 @@ class Config:
     # requests get up to `drain_timeout` seconds to finish.
     drain_delay: float = 0.0
     drain_timeout: float = 30.0
+    # HTTP limits of `idstore serve` (idstore/httpserver.py), per connection or process:
+    # header fields and bytes of one request's header section (Apache allows 100 fields, an
+    # AWS load balancer 64 KiB; SDKs, the CLI and IdPs send under 20 fields and 4 KiB),
+    max_headers: int = 100
+    max_header_bytes: int = 64 * 1024
+    # seconds for a request to arrive whole, and for an idle keep-alive connection (uvicorn's),
+    read_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    # and open connections per process.
+    max_connections: int = 4096
+    # Members embedded in one SCIM group read (lists embed none).
+    scim_max_members: int = 1000
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
@@ -70,6 +85,9 @@ class Config:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
         if self.drain_delay < 0 or self.drain_timeout < 0:
             raise ValueError("drain_delay and drain_timeout must be non-negative")
+        for name in _POSITIVE:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number")
         self.metrics_networks()  # refuses a malformed metrics_allow now, not at a scrape
 
     def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -125,7 +143,21 @@ _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
     "IDSTORE_DRAIN_DELAY": ("drain_delay", float),
     "IDSTORE_DRAIN_TIMEOUT": ("drain_timeout", float),
+    "IDSTORE_MAX_HEADERS": ("max_headers", int),
+    "IDSTORE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+    "IDSTORE_READ_TIMEOUT": ("read_timeout", float),
+    "IDSTORE_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", float),
+    "IDSTORE_MAX_CONNECTIONS": ("max_connections", int),
+    "IDSTORE_SCIM_MAX_MEMBERS": ("scim_max_members", int),
 }
+_POSITIVE = (
+    "max_headers",
+    "max_header_bytes",
+    "read_timeout",
+    "keep_alive_timeout",
+    "max_connections",
+    "scim_max_members",
+)
 
 
 def _number(name: str, text: str, kind: Callable[[str], int | float]) -> int | float:

@@ -96,6 +96,48 @@ from idstore.model import now
     help="Seconds in-flight requests get to finish once the server stops accepting "
     "connections.  [default: $IDSTORE_DRAIN_TIMEOUT, else 30]",
 )
+@click.option(
+    "--max-headers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Header fields in one request; beyond: 431 (SCIM) or ValidationException.  "
+    "[default: $IDSTORE_MAX_HEADERS, else 100]",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Bytes of one request's target and headers; beyond: as --max-headers.  "
+    "[default: $IDSTORE_MAX_HEADER_BYTES, else 65536]",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds for a request (headers and body) to arrive; beyond: 408 and close.  "
+    "[default: $IDSTORE_READ_TIMEOUT, else 30]",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds an idle keep-alive connection stays open.  "
+    "[default: $IDSTORE_KEEP_ALIVE_TIMEOUT, else 5]",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Open connections per process; beyond: 503 at once.  "
+    "[default: $IDSTORE_MAX_CONNECTIONS, else 4096]",
+)
+@click.option(
+    "--scim-max-members",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Members embedded in one SCIM group read.  [default: $IDSTORE_SCIM_MAX_MEMBERS, "
+    "else 1000]",
+)
 def serve(
     host: str,
     port: int,
@@ -112,6 +154,12 @@ def serve(
     metrics_allow: str | None,
     drain_delay: float | None,
     drain_timeout: float | None,
+    max_headers: int | None,
+    max_header_bytes: int | None,
+    read_timeout: float | None,
+    keep_alive_timeout: float | None,
+    max_connections: int | None,
+    scim_max_members: int | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -131,6 +179,12 @@ def serve(
             metrics_allow=metrics_allow,
             drain_delay=drain_delay,
             drain_timeout=drain_timeout,
+            max_headers=max_headers,
+            max_header_bytes=max_header_bytes,
+            read_timeout=read_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            max_connections=max_connections,
+            scim_max_members=scim_max_members,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error

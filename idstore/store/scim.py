@@ -63,6 +63,7 @@ _MEMBER_IDS = (
     .join(groups, groups.c.seq == memberships.c.group_seq)
     .where(groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id"))
     .order_by(memberships.c.seq)
+    .limit(_p("limit"))
 )
 
 _GROUP_FOR_UPDATE = (
@@ -250,11 +251,20 @@ class ScimQueries:
                 return total, []
         return total, self.list_groups(store_id, after, count).items
 
-    def group_member_ids(self: _Host, store_id: str, group_id: str) -> list[str]:
-        """The user ids of a group's members, in the order they were added."""
+    def group_member_ids(
+        self: _Host, store_id: str, group_id: str, limit: int | None = None
+    ) -> list[str]:
+        """The user ids of a group's members (the first `limit`, if given), in the order they
+        were added."""
 
         def work(conn: Connection) -> list[str]:
-            rows = conn.all(_MEMBER_IDS, store_id=store_id, group_id=group_id)
+            everyone = 2**62  # LIMIT NULL means "no limit" to PostgreSQL, an error to SQLite
+            rows = conn.all(
+                _MEMBER_IDS,
+                store_id=store_id,
+                group_id=group_id,
+                limit=everyone if limit is None else limit,
+            )
             return [str(r[0]) for r in rows]
 
         return self._read(work)
