@@ -3,7 +3,8 @@
 Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES.
+IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
+IDSTORE_LOCK_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -52,12 +53,17 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # Seconds a request may wait for the database (a write lock, a connection) before it is
+    # answered with a retryable error (see docs/durability.md).
+    lock_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
+        if not 0 < self.lock_timeout <= 3600:  # also refuses NaN
+            raise ValueError("lock_timeout must be more than 0 and at most 3600 seconds")
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
@@ -98,6 +104,7 @@ _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_MAX_USERS": ("max_users_per_store", int),
     "IDSTORE_MAX_GROUPS": ("max_groups_per_store", int),
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "IDSTORE_LOCK_TIMEOUT": ("lock_timeout", float),
 }
 
 

@@ -75,6 +75,15 @@ from idstore.model import now
     default=None,
     help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0, max=3600, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="How long a request may wait for the database (a write lock, a connection); beyond: "
+    "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
+    "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +97,7 @@ def serve(
     max_users: int | None,
     max_groups: int | None,
     max_body_bytes: int | None,
+    lock_timeout: float | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -104,11 +114,12 @@ def serve(
             max_users_per_store=max_users,
             max_groups_per_store=max_groups,
             max_body_bytes=max_body_bytes,
+            lock_timeout=lock_timeout,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
-    store = open_db(config.db_url)
+    store = open_db(config.db_url, lock_timeout=config.lock_timeout)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did

@@ -96,6 +96,7 @@ _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
     UnsupportedMediaType: (415, None),
     errors.Throttled: (429, None),
     NotImplementedHere: (501, None),
+    errors.Unavailable: (503, None),
     errors.InternalError: (500, None),
 }
 
@@ -163,7 +164,7 @@ class ScimService:
         headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
         if status == 401:
             headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
-        if isinstance(error, errors.Throttled):
+        if isinstance(error, errors.Throttled | errors.Unavailable):
             headers["retry-after"] = str(error.retry_after)
         return wire.Response(status, orjson.dumps(body), headers)
 
