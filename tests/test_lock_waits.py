@@ -15,6 +15,7 @@ while another session holds the lock its writes need (tests/lockers.py) for 20 s
 from __future__ import annotations
 
 import http.client
+import json
 import statistics
 import threading
 import time
@@ -194,3 +195,50 @@ def test_a_bad_lock_deadline_is_refused_at_start(file_db_url: str, seconds: str)
     )
     assert done.returncode in (1, 2), done.stderr  # click's usage error, or Config's
     assert "lock-timeout" in done.stderr or "lock_timeout" in done.stderr
+
+
+def test_a_scim_write_past_the_deadline_gets_503_with_retry_after(file_db_url: str) -> None:
+    """SCIM's equivalent (RFC 7644 §3.12 error body; Retry-After as RFC 9110 defines for
+    503): IdPs retry it later. SCIM reads keep being answered meanwhile."""
+    import subprocess
+    import sys
+
+    store_id = create_store(file_db_url)
+    command = ["scim-tokens", "create", "--store", store_id, "--db", file_db_url]
+    made = subprocess.run(
+        [sys.executable, "-m", "idstore", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    token = made.stdout.strip().splitlines()[-1]
+    server = ServerProcess(file_db_url, extra=["--lock-timeout", "1"]).start()
+
+    def scim(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+            conn.request(method, f"/{store_id}/scim/v2{path}", payload, headers)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    try:
+        user = {"userName": "bob", "name": {"givenName": "B", "familyName": "C"}}
+        user["displayName"] = "Bob"
+        with lock_in_background(file_db_url, store_id, 4.0):
+            status, headers, body = scim("POST", "/Users", user)
+            listed = scim("GET", "/Users")
+        assert status == 503, body
+        assert headers.get("retry-after") == "1"
+        error = json.loads(body)
+        assert error["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+        assert error["status"] == "503"
+        assert listed[0] == 200
+        status, _, body = scim("POST", "/Users", user)
+        assert status == 201, body
+    finally:
+        server.stop()
