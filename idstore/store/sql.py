@@ -172,6 +172,13 @@ class Connection:
     def rollback(self) -> None:
         self._raw.execute("ROLLBACK")
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on this connection (as the driver knows it)."""
+        if self._sqlite:
+            return bool(self._raw.in_transaction)
+        return bool(self._raw.info.transaction_status != 0)  # psycopg: 0 is IDLE
+
     def mark_broken(self) -> None:
         """Do not reuse this connection (its transaction state is unknown)."""
         self._failed = True

@@ -231,11 +231,16 @@ class Transactions:
         try:
             conn.commit()
         except self._dbapi.Error as error:
+            if xid is None:
+                # SQLite: a COMMIT that failed leaves its transaction open (roll it back: it
+                # did not commit); one that is closed may have committed or been rolled back.
+                if not conn.in_transaction:
+                    raise Unavailable(_UNKNOWN, RETRY_AFTER) from None
+                self._rollback(conn)
+                raise
             if dialects.failure(error, broken=conn.broken) != "lost":
                 self._rollback(conn)  # the server answered: it did not commit
                 raise
-            if xid is None:  # pragma: no cover - SQLite has no connection to lose
-                raise Unavailable(_UNKNOWN, RETRY_AFTER) from None
             raise _CommitLost(xid, result, error) from None
         return result
 
