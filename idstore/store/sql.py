@@ -91,6 +91,12 @@ class Connection:
         elif busy_ms is not None:
             self._set_busy(busy_ms)
 
+    def limit_waits(self, ms: int) -> None:
+        """SQLite: wait at most `ms` milliseconds for a lock from now on (a write's BEGIN sets
+        its own). PostgreSQL: nothing (reads take no locks)."""
+        if self._sqlite:
+            self._set_busy(max(1, ms))
+
     def _set_busy(self, ms: int) -> None:
         if ms != self._busy_ms:
             self._raw.execute(f"PRAGMA busy_timeout = {int(ms)}")

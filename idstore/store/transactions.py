@@ -145,6 +145,9 @@ class Transactions:
                 self._pause_or_raise(error, attempt, deadline, "lost")
                 continue
             try:
+                if self._nonblocking is not None:  # SQLite file: a write may have shortened it
+                    deadline = deadline or self._deadline()
+                    conn.limit_waits(int((deadline - time.monotonic()) * 1000))
                 return work(conn)
             except self._dbapi.Error as error:
                 kind = dialects.failure(error, broken=conn.broken)
