@@ -58,3 +58,27 @@ def lock_in_background(db_url: str, store_id: str, seconds: float) -> Iterator[t
         yield released
     finally:
         thread.join(seconds + 30)
+
+
+@contextmanager
+def holding_exclusive_lock(db_url: str) -> Iterator[None]:
+    """Lock out readers too, where the database can, while the block runs: PostgreSQL's `LOCK
+    TABLE users IN ACCESS EXCLUSIVE MODE` (what some migrations take). SQLite in WAL mode
+    cannot lock readers out: `BEGIN EXCLUSIVE` there is the write lock only."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        # In WAL mode no other connection can lock readers out while the server has the file
+        # open (exclusive locking mode needs it alone): the most there is, is this.
+        conn: Any = sqlite3.connect(str(url.database), isolation_level=None, timeout=30)
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("UPDATE settings SET value = value")
+    else:
+        import psycopg
+
+        conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(False))
+        conn.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.close()

@@ -14,6 +14,7 @@ while another session holds the lock its writes need (tests/lockers.py) for 20 s
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import statistics
@@ -25,10 +26,17 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+from sqlalchemy.engine import make_url
 
+from idstore.app import App
+from idstore.config import Config
+from idstore.model import now
+from idstore.store import WouldBlock, open_store
+from idstore.store.transactions import Transactions
 from tests.helpers import user_params
-from tests.lockers import lock_in_background
+from tests.lockers import holding_exclusive_lock, lock_in_background
 from tests.servers import ServerProcess, create_store
+from tests.test_app import _lifespan, asgi_request, aws_headers
 
 pytestmark = pytest.mark.slow
 
@@ -242,3 +250,80 @@ def test_a_scim_write_past_the_deadline_gets_503_with_retry_after(file_db_url: s
         assert status == 201, body
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("deadline", "outcome"), [(10.0, "ok"), (1.0, "retryable")])
+def test_a_read_locked_out_waits_off_the_loop(
+    file_db_url: str, deadline: float, outcome: str
+) -> None:
+    """A table that even readers cannot use for a while (PostgreSQL's ACCESS EXCLUSIVE lock):
+    a read waits on a thread, up to its deadline, while /health keeps answering; then it
+    succeeds or gets the retryable error. SQLite (WAL) cannot lock readers out while the server
+    has the file open: there, reads during an exclusive transaction answer at once."""
+    store_id = create_store(file_db_url)
+    server = ServerProcess(file_db_url, extra=["--lock-timeout", str(deadline)]).start()
+    try:
+        client = _client(server, attempts=1)
+        user_id = client.create_user(**user_params(store_id, "locked-out"))["UserId"]
+        answer: dict[str, Any] = {}
+
+        def read() -> None:
+            started = time.monotonic()
+            try:
+                client.describe_user(IdentityStoreId=store_id, UserId=user_id)
+                answer["kind"] = "ok"
+            except ClientError as error:
+                answer["kind"] = "error"
+                answer["error"] = error.response
+            answer["seconds"] = time.monotonic() - started
+
+        health: list[float] = []
+        with holding_exclusive_lock(file_db_url):
+            reader = threading.Thread(target=read)
+            reader.start()
+            until = time.monotonic() + 3.0
+            while time.monotonic() < until:
+                health.append(_health_seconds(server.port))
+                time.sleep(0.05)
+        reader.join(30)
+        assert max(health) < 1.0, max(health)
+        if make_url(file_db_url).get_backend_name() == "sqlite":
+            assert answer["kind"] == "ok", answer
+            assert answer["seconds"] < 2.0
+        elif outcome == "ok":
+            assert answer["kind"] == "ok", answer
+            assert answer["seconds"] >= 2.5  # it waited for the lock, off the loop
+        else:
+            assert answer["kind"] == "error", answer
+            assert answer["error"]["Error"]["Code"] == "InternalServerException"
+            assert answer["error"]["RetryAfterSeconds"] == 1
+            assert answer["seconds"] < 3.0
+    finally:
+        server.stop()
+
+
+def test_an_inline_read_that_would_wait_is_answered_from_a_thread(
+    file_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads run on the event loop on connections that never wait; one that would
+    (WouldBlock) is run again on a read thread, and answered from there. (PostgreSQL reads
+    always run on threads: the same request is answered without an inline attempt.)"""
+    store = open_store(file_db_url)
+    try:
+        store_id = store.create_identity_store(now()).store_id
+        app = App(store, Config())
+        attempts: list[int] = []
+
+        def would_wait(self: Transactions, work: Any) -> Any:
+            attempts.append(1)
+            raise WouldBlock
+
+        monkeypatch.setattr(Transactions, "_read_inline", would_wait)
+        body = json.dumps({"IdentityStoreId": store_id}).encode()
+        response = asgi_request(app, [body], headers=aws_headers("DescribeIdentityStore"))
+        assert response.status == 200, response.body
+        assert json.loads(response.body)["IdentityStoreId"] == store_id
+        assert len(attempts) == (1 if store.dialect == "sqlite" else 0)
+        asyncio.run(_lifespan(app, "startup", "shutdown"))
+    finally:
+        store.close()

@@ -76,8 +76,13 @@ def create_engine_for(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -
             max_overflow=32,
             pool_recycle=3600,
             pool_timeout=lock_timeout,
-            # Whole seconds (libpq's unit), at least 2 (libpq's minimum).
-            connect_args={"connect_timeout": max(2, math.ceil(lock_timeout))},
+            connect_args={
+                # Whole seconds (libpq's unit), at least 2 (libpq's minimum).
+                "connect_timeout": max(2, math.ceil(lock_timeout)),
+                # Reads too: a table locked exclusively (LOCK TABLE, a migration elsewhere)
+                # must not hold a thread forever. Writes set their own, per transaction.
+                "options": f"-c lock_timeout={max(1, round(lock_timeout * 1000))}",
+            },
         )
     if backend != "sqlite":
         raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://")
