@@ -29,14 +29,15 @@ On import only the ids are required besides what a create requires: `UserId`, `G
 `GroupId` and `MemberId` (a membership without `MembershipId` gets a new one, and is skipped if
 the pair is already a membership). To load data from elsewhere, give each user and group an id
 of your choosing (a UUID). Missing `Revision` is 1, missing timestamps are the time of import
-and missing authors are `actor`. Blank lines are ignored; the header is optional.
+and missing authors are `actor`. Blank lines are ignored; the header is optional. A Revision is
+at most `MAX_REVISION` (2^53 - 1); timestamps lie between 1970 and the end of year 9999.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -48,15 +49,21 @@ from idstore.aws.validate import Validator
 from idstore.errors import Conflict, IdstoreError, NotFound, summarise
 from idstore.model import (
     EXTERNAL_IDS,
+    MAX_MS,
+    MAX_REVISION,
+    MIN_MS,
     Audit,
     GroupData,
     GroupRecord,
+    IdFormat,
     Json,
     Membership,
     UserData,
     UserRecord,
     UserStatus,
+    from_ms,
     new_resource_id,
+    storable,
 )
 from idstore.store import Store
 from idstore.store.bulk import (
@@ -181,9 +188,19 @@ def export_lines(store: Store, store_id: str) -> Iterator[bytes]:
 class Reader:
     """Parses and checks lines of the format into `Records` (nothing touches the store)."""
 
-    def __init__(self, store_id: str, *, actor: str, at: datetime, spec: Spec | None = None):
+    def __init__(
+        self,
+        store_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        spec: Spec | None = None,
+        id_format: IdFormat = IdFormat.UUID,
+    ):
         self.spec = spec or load_spec()
         self._store_id = store_id
+        # The store's form of id, for memberships the file gives without one.
+        self._id_format = id_format
         self._actor = actor
         self._at = at
         validator = Validator(self.spec)
@@ -241,7 +258,7 @@ class Reader:
             if item.get("format") != FORMAT or item.get("version") != VERSION:
                 raise _Bad(f"this is not an {FORMAT} file of version {VERSION}: {item!r:.200}")
             return
-        if kind not in self._members:
+        if not isinstance(kind, str) or kind not in self._members:
             raise _Bad(f'"kind" must be "header", "user", "group" or "membership", not {kind!r}')
         unknown = sorted(set(item) - self._members[kind])
         if unknown:
@@ -268,7 +285,7 @@ class Reader:
         attributes, extensions = self._users.check(profile, _object(item, "Extensions"))
         attributes = self._with_external_ids(item, attributes)
         status = item.get("UserStatus", UserStatus.ENABLED.value)
-        if status not in self._statuses:
+        if not isinstance(status, str) or status not in self._statuses:
             raise _Bad(f"UserStatus must be one of {', '.join(sorted(self._statuses))}")
         return BulkUser.of(
             user_id,
@@ -298,7 +315,7 @@ class Reader:
         membership_id = (
             self._id(item, "MembershipId")
             if "MembershipId" in item
-            else new_resource_id(self._store_id)
+            else new_resource_id(self._store_id, self._id_format)
         )
         return BulkMembership(membership_id, group_id, user_id, self._audit(item))
 
@@ -334,8 +351,13 @@ class Reader:
     def _revision(item: Json) -> int:
         value = item.get("Revision", "1")
         text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-        if not text.isdigit() or int(text) < 1:
-            raise _Bad(f"Revision must be a positive integer (as a string), not {value!r:.50}")
+        # ASCII digits only ("²".isdigit() is true), and few enough to convert cheaply.
+        digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_REVISION))
+        if not digits or not 1 <= int(text) <= MAX_REVISION:
+            raise _Bad(
+                f"Revision must be an integer from 1 to {MAX_REVISION} (as a string), "
+                f"not {value!r:.50}"
+            )
         return int(text)
 
     def _audit(self, item: Json) -> Audit:
@@ -344,18 +366,21 @@ class Reader:
             value = item.get(name)
             if value is None:
                 times.append(self._at)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                try:
-                    times.append(datetime.fromtimestamp(round(value * 1000) / 1000, UTC))
-                except (OverflowError, OSError, ValueError):
-                    raise _Bad(f"{name} is out of range: {value!r}") from None
-            else:
+                continue
+            if not isinstance(value, int | float) or isinstance(value, bool):
                 raise _Bad(f"{name} must be a number (seconds since the epoch)")
+            ms = round(value * 1000)  # orjson reads no NaN or infinity
+            if not MIN_MS <= ms <= MAX_MS:
+                raise _Bad(
+                    f"{name} must be between 0 (1970-01-01T00:00:00Z) and "
+                    f"{MAX_MS / 1000:.3f} (9999-12-31T23:59:59.999Z) seconds, not {value!r:.50}"
+                )
+            times.append(from_ms(ms))
         authors = []
         for name in ("CreatedBy", "UpdatedBy"):
             value = item.get(name, self._actor)
-            if not isinstance(value, str) or not value:
-                raise _Bad(f"{name} must be a non-empty string")
+            if not isinstance(value, str) or not value or not storable(value):
+                raise _Bad(f"{name} must be a non-empty string (of Unicode text, with no NUL)")
             authors.append(value)
         return Audit.of(times[0], authors[0], times[1], authors[1])
 

@@ -60,16 +60,24 @@ def success(result: dict[str, Any] | bytes, request_id: str) -> wire.Response:
 
 def failure(error: errors.IdstoreError, request_id: str) -> wire.Response:
     code, status, members = _describe(error)
-    body = {"__type": code, "Message": error.message, **members, "RequestId": request_id}
+    response = error_response(status, code, error.message, request_id, members)
+    if isinstance(error, errors.Throttled | errors.Unavailable):
+        response.headers["retry-after"] = str(error.retry_after)
+    if isinstance(error, errors.Unavailable):  # botocore's standard mode waits this long
+        response.headers["x-amz-retry-after"] = str(error.retry_after * 1000)
+    return response
+
+
+def error_response(
+    status: int, code: str, message: str, request_id: str, members: dict[str, Any] | None = None
+) -> wire.Response:
+    """An error in the AWS JSON shape; also for the HTTP layer's refusals (see app.py)."""
+    body = {"__type": code, "Message": message, **(members or {}), "RequestId": request_id}
     headers = {
         "content-type": CONTENT_TYPE,
         "x-amzn-requestid": request_id,
         "x-amzn-errortype": code,
     }
-    if isinstance(error, errors.Throttled | errors.Unavailable):
-        headers["retry-after"] = str(error.retry_after)
-    if isinstance(error, errors.Unavailable):  # botocore's standard mode waits this long
-        headers["x-amz-retry-after"] = str(error.retry_after * 1000)
     return wire.Response(status, orjson.dumps(body), headers)
 
 

@@ -22,7 +22,7 @@ import click
 from idstore.cli.common import db_option, open_db
 from idstore.config import Config
 from idstore.errors import IdstoreError, NotFound
-from idstore.model import now
+from idstore.model import IdentityStore, now
 
 if TYPE_CHECKING:
     from idstore.store import Store
@@ -101,8 +101,13 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
     store = open_db(db_url)
     started = time.perf_counter()
     try:
-        _ensure_store(store, store_id, create=create)
-        reader = Reader(store_id, actor=f"arn:aws:iam::{config.account_id}:root", at=now())
+        target = _ensure_store(store, store_id, create=create)
+        reader = Reader(
+            store_id,
+            actor=f"arn:aws:iam::{config.account_id}:root",
+            at=now(),
+            id_format=target.id_format,
+        )
         with progress("Reading  ", _size(file)) as step:
             records = reader.read(file, step)
         total = len(records.users) + len(records.groups) + len(records.memberships)
@@ -129,9 +134,9 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
     )
 
 
-def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
+def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore:
     try:
-        store.get_identity_store(store_id)
+        return store.get_identity_store(store_id)
     except NotFound:
         if not create:
             raise
@@ -142,7 +147,7 @@ def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
         Validator(spec).check(spec.shape("IdentityStoreId"), store_id, "identityStoreId")
         if store_id.startswith("arn:"):
             raise click.ClickException("--store must be an identity store id, not an ARN") from None
-        store.create_identity_store(now(), store_id)
+        return store.create_identity_store(now(), store_id)
 
 
 def _size(file: IO[bytes]) -> int | None:

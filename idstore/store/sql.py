@@ -18,6 +18,12 @@ server's commit log (`pg_xact_status`) on another connection whether it took eff
 
 The statements use only types that need no bind or result processing (integers, text), so the
 values passed and returned are the driver's own.
+
+Text no database can hold (a NUL, which PostgreSQL text refuses; a lone surrogate, which is not
+UTF-8) can equal no stored value: the driver refuses it before anything is sent, and then a
+read of it finds nothing and a delete deletes nothing, on both dialects alike, while a write
+of it is InvalidInput. So odd input from any front end is never a driver error. (The check
+runs only after the driver has refused: nothing is added to the normal path.)
 """
 
 from __future__ import annotations
@@ -29,10 +35,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import CompoundSelect, Delete, Engine, Select
 from sqlalchemy.sql import ClauseElement
 
+from idstore.errors import InvalidInput
+from idstore.model import storable
+
 Row = tuple[Any, ...]
+_CANNOT_STORE = "Text with a NUL character or a lone surrogate cannot be stored."
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,11 @@ class Statements:
 
     def __init__(self, engine: Engine) -> None:
         self._dialect = engine.dialect
+        # What the drivers raise for text they cannot send (see the module docstring).
+        self.refused: tuple[type[Exception], ...] = (
+            UnicodeEncodeError,
+            engine.dialect.loaded_dbapi.DataError,
+        )
         self._cache: dict[int, tuple[ClauseElement, Compiled]] = {}
         self._lock = threading.Lock()
 
@@ -108,10 +123,18 @@ class Connection:
         return self._raw.execute(compiled.sql, compiled.args(params))
 
     def one(self, statement: ClauseElement, **params: Any) -> Row | None:
-        return self._cursor(statement, params).fetchone()  # type: ignore[no-any-return]
+        try:
+            return self._cursor(statement, params).fetchone()  # type: ignore[no-any-return]
+        except self._statements.refused:
+            _refused(statement, params)
+            return None
 
     def all(self, statement: ClauseElement, **params: Any) -> list[Row]:
-        return self._cursor(statement, params).fetchall()  # type: ignore[no-any-return]
+        try:
+            return self._cursor(statement, params).fetchall()  # type: ignore[no-any-return]
+        except self._statements.refused:
+            _refused(statement, params)
+            return []
 
     def scalar(self, statement: ClauseElement, **params: Any) -> Any:
         row = self.one(statement, **params)
@@ -119,7 +142,11 @@ class Connection:
 
     def run(self, statement: ClauseElement, **params: Any) -> int:
         """Execute a write; return the number of rows it affected."""
-        cursor = self._cursor(statement, params)
+        try:
+            cursor = self._cursor(statement, params)
+        except self._statements.refused:
+            _refused(statement, params)
+            return 0
         count = cursor.rowcount
         cursor.close()
         return int(count)
@@ -127,8 +154,14 @@ class Connection:
     def run_many(self, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
         compiled = self._statements[statement]
         cursor = self._raw.cursor()
-        cursor.executemany(compiled.sql, [compiled.args(r) for r in rows])
-        cursor.close()
+        try:
+            cursor.executemany(compiled.sql, [compiled.args(r) for r in rows])
+        except self._statements.refused:
+            if any(_unstorable(row) for row in rows):
+                raise InvalidInput(_CANNOT_STORE) from None
+            raise
+        finally:
+            cursor.close()
 
     def begin(self, lock_ms: int | None = None) -> str | None:
         """Begin a write transaction whose lock waits last at most `lock_ms` milliseconds
@@ -200,6 +233,21 @@ class Connection:
 
     def invalidate(self) -> None:
         self._fairy.invalidate()
+
+
+def _unstorable(params: Mapping[str, Any]) -> bool:
+    """Whether a text parameter is one no database can hold (see the module docstring)."""
+    return any(isinstance(v, str) and not storable(v) for v in params.values())
+
+
+def _refused(statement: ClauseElement, params: Mapping[str, Any]) -> None:
+    """In an `except` block for a refused statement: return if it only compares such text
+    (a query or a delete: it matches nothing); InvalidInput if it would store it (an insert,
+    an update); otherwise re-raise the driver's error."""
+    if not _unstorable(params):
+        raise  # the driver's error that the caller is handling
+    if not isinstance(statement, Select | CompoundSelect | Delete):
+        raise InvalidInput(_CANNOT_STORE) from None
 
 
 class Pool:
