@@ -19,8 +19,11 @@ header.
 Import reads the whole file first and checks every line against the service model, the same
 rules CreateUser / CreateGroup apply (derived from the model, never restated here), plus
 uniqueness within the file. Any problem stops it before anything is written, with the line
-number. The records then go in one transaction (`Store.import_records`): a merge by id, so
-importing the same file again changes nothing, and a failure leaves the store as it was.
+number. The records then go in (`Store.import_records`): a merge by id, so importing the same
+file again changes nothing. By default they are committed in batches, so that a live server's
+writes interleave; a failure then leaves the batches before it in the store (the message says
+so; running the fixed file again completes the import). With `atomic`, one transaction: a
+failure leaves the store as it was.
 
 On import only the ids are required besides what a create requires: `UserId`, `GroupId`,
 `GroupId` and `MemberId` (a membership without `MembershipId` gets a new one, and is skipped if
@@ -63,7 +66,15 @@ from idstore.model import (
     storable,
 )
 from idstore.store import Store
-from idstore.store.bulk import BulkGroup, BulkMembership, BulkUser, ImportCounts, RecordError
+from idstore.store.bulk import (
+    IMPORT_BATCH,
+    BulkGroup,
+    BulkMembership,
+    BulkUser,
+    ImportCounts,
+    PartlyImported,
+    RecordError,
+)
 
 __all__ = [
     "FORMAT",
@@ -84,12 +95,14 @@ _AUDIT = ("CreatedAt", "CreatedBy", "UpdatedAt", "UpdatedBy")
 
 
 class ImportFailed(Exception):
-    """A line of the file cannot be imported; nothing was written."""
+    """A line of the file cannot be imported; nothing was written, unless `done` says how many
+    records (of an import in batches) were."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, done: ImportCounts | None = None) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.message = message
+        self.done = done
 
 
 @dataclass
@@ -424,26 +437,47 @@ def import_records(
     records: Records,
     *,
     progress: Callable[[int], None] | None = None,
+    atomic: bool = False,
 ) -> ImportCounts:
-    """Write checked records in one transaction; ImportFailed names the line at fault."""
+    """Write checked records, in batches (or, `atomic`, in one transaction); ImportFailed
+    names the line at fault."""
     try:
         return store.import_records(
-            store_id, records.users, records.groups, records.memberships, progress=progress
+            store_id,
+            records.users,
+            records.groups,
+            records.memberships,
+            progress=progress,
+            batch=None if atomic else IMPORT_BATCH,
         )
-    except RecordError as error:
-        raise _failed(records, error) from None
-    except Conflict as error:
-        culprit = store.find_conflict(store_id, records.users, records.groups, records.memberships)
-        if culprit is None:
-            raise ImportFailed(
-                0, f"{error.message} (records in the file swap unique values between them?)"
-            ) from None
-        raise _failed(records, culprit) from None
+    except PartlyImported as stopped:
+        if isinstance(stopped.error, RecordError | Conflict):
+            raise _explained(store, store_id, records, stopped.error, stopped.done) from None
+        raise
+    except (RecordError, Conflict) as error:
+        raise _explained(store, store_id, records, error, None) from None
 
 
-def _failed(records: Records, error: RecordError) -> ImportFailed:
+def _explained(
+    store: Store,
+    store_id: str,
+    records: Records,
+    error: RecordError | Conflict,
+    done: ImportCounts | None,
+) -> ImportFailed:
+    if isinstance(error, RecordError):
+        return _failed(records, error, done)
+    culprit = store.find_conflict(store_id, records.users, records.groups, records.memberships)
+    if culprit is None:
+        return ImportFailed(
+            0, f"{error.message} (records in the file swap unique values between them?)", done
+        )
+    return _failed(records, culprit, done)
+
+
+def _failed(records: Records, error: RecordError, done: ImportCounts | None) -> ImportFailed:
     line = records.lines[error.kind][error.index]
-    return ImportFailed(line, f"{_code(error.error)}: {error.message}")
+    return ImportFailed(line, f"{_code(error.error)}: {error.message}", done)
 
 
 def _code(error: IdstoreError) -> str:

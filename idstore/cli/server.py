@@ -138,6 +138,15 @@ from idstore.model import now
     help="Members embedded in one SCIM group read.  [default: $IDSTORE_SCIM_MAX_MEMBERS, "
     "else 1000]",
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0, max=3600, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="How long a request may wait for the database (a write lock, a connection); beyond: "
+    "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
+    "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
+)
 def serve(
     host: str,
     port: int,
@@ -160,6 +169,7 @@ def serve(
     keep_alive_timeout: float | None,
     max_connections: int | None,
     scim_max_members: int | None,
+    lock_timeout: float | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -185,11 +195,12 @@ def serve(
             keep_alive_timeout=keep_alive_timeout,
             max_connections=max_connections,
             scim_max_members=scim_max_members,
+            lock_timeout=lock_timeout,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
-    store = open_db(config.db_url)
+    store = open_db(config.db_url, lock_timeout=config.lock_timeout)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did

@@ -97,6 +97,7 @@ _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
     UnsupportedMediaType: (415, None),
     errors.Throttled: (429, None),
     NotImplementedHere: (501, None),
+    errors.Unavailable: (503, None),
     errors.InternalError: (500, None),
 }
 
@@ -173,7 +174,7 @@ class ScimService:
         response = error_response(status, error.message, request_id, scim_type)
         if status == 401:
             response.headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
-        if isinstance(error, errors.Throttled):
+        if isinstance(error, errors.Throttled | errors.Unavailable):
             response.headers["retry-after"] = str(error.retry_after)
         return response
 

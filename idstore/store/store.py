@@ -5,8 +5,11 @@ Contract, for every public method:
 - It is one database transaction (a read is one statement, or a few on its miss path). Writes
   begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL they run at READ COMMITTED and lock
   what they read-modify-write (`FOR UPDATE`).
-- Transient failures (serialization failures, deadlocks, a busy SQLite file, a dropped
-  connection) are retried here, a few times with a short random backoff; callers never retry.
+- Failures after which the transaction certainly did not commit (serialization failures,
+  deadlocks, a connection dropped before COMMIT) are retried, a few times with a short random
+  backoff; a COMMIT whose connection dropped is looked up, not rerun blindly; waits for locks
+  and connections end at a deadline with `Unavailable` (see transactions.py). Callers never
+  retry.
 - Invariants are the database's: uniqueness violations surface as `Conflict`, missing referenced
   rows as `NotFound`, and nothing is half-written.
 - Every query is scoped by `store_id`. A miss on a resource then checks whether the identity
@@ -22,10 +25,7 @@ The statements below are SQLAlchemy Core, compiled once per dialect and run thro
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import random
-import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,11 +36,11 @@ from sqlalchemy import Engine, Table, delete, func, insert, select, update
 from idstore.errors import (
     Conflict,
     ConflictReason,
-    IdstoreError,
     InternalError,
     NotFound,
     QuotaExceeded,
     ResourceType,
+    Unavailable,
 )
 from idstore.model import (
     Audit,
@@ -91,10 +91,10 @@ from idstore.store.statements import (
 )
 from idstore.store.statements import param as _p
 from idstore.store.tokens import ScimTokens
+from idstore.store.transactions import Transactions, unexpected_constraint
 
 T = TypeVar("T")
 
-_RETRIES = 8
 _UNIQUENESS: ConflictReason = "UNIQUENESS_CONSTRAINT_VIOLATION"
 
 # What each constraint means to a client when a write breaks it: AWS's own wording where it is
@@ -440,10 +440,31 @@ def _put_external_ids(
 class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
     """All persistent state. Thread-safe; one instance per process and database."""
 
-    def __init__(self, engine: Engine, *, shared_connection: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        shared_connection: bool = False,
+        lock_timeout: float = dialects.DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
         self._engine = engine
         self._pool = Pool(engine, shared=shared_connection)
         self._dbapi = engine.dialect.loaded_dbapi
+        self._in_memory = shared_connection
+        # SQLite files: connections that never wait, for reads on the server's event loop.
+        nonblocking = (
+            Pool(engine, shared=False, busy_ms=0)
+            if engine.dialect.name == "sqlite" and not shared_connection
+            else None
+        )
+        self.transactions = Transactions(
+            self._pool, nonblocking, self._dbapi, lock_timeout=lock_timeout
+        )
+
+    @property
+    def in_memory(self) -> bool:
+        """An in-memory SQLite database (one connection, no other process can lock it)."""
+        return self._in_memory
 
     @property
     def engine(self) -> Engine:
@@ -455,55 +476,23 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
 
     def close(self) -> None:
         self._pool.close()
+        self.transactions.close()
         self._engine.dispose()
 
     # -- transactions ------------------------------------------------------------------------
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        pool = self._pool
-        for attempt in range(_RETRIES):
-            conn = pool.acquire()
-            try:
-                return work(conn)
-            except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
-                    continue
-                raise
-            finally:
-                pool.release(conn)
-        raise InternalError("the read could not be completed")  # pragma: no cover
+        return self.transactions.read(work)
 
     def _write(
         self,
         work: Callable[[Connection], T],
         on_missing_reference: Callable[[], Exception] | None = None,
     ) -> T:
-        """Run `work` in one write transaction, retrying transient failures."""
-        pool = self._pool
-        for attempt in range(_RETRIES):
-            conn = pool.acquire()
-            try:
-                conn.begin()
-                try:
-                    result = work(conn)
-                    conn.commit()
-                except BaseException:
-                    if not conn.broken:
-                        conn.rollback()
-                    raise
-                return result
-            except IdstoreError:
-                raise
-            except self._dbapi.IntegrityError as error:
-                raise self._integrity(error, on_missing_reference) from None
-            except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
-                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
-                    continue
-                raise
-            finally:
-                pool.release(conn)
-        raise InternalError("the transaction could not be completed")  # pragma: no cover
+        """Run `work` in one write transaction (see transactions.py for retries and waits)."""
+        return self.transactions.write(
+            work, lambda error: self._integrity(error, on_missing_reference)
+        )
 
     def _integrity(
         self, error: BaseException, on_missing_reference: Callable[[], Exception] | None
@@ -513,7 +502,7 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
         if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()
-        return InternalError(f"an unexpected constraint failed: {name}")
+        return unexpected_constraint(name)
 
     # -- identity stores ---------------------------------------------------------------------
 
@@ -991,8 +980,12 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
         value = self._read(lambda conn: conn.scalar(_GET_SETTING, name=name))
         if value is not None:
             return str(value)
-        with contextlib.suppress(InternalError):  # another process inserted it first
+        try:
             self._write(lambda conn: conn.run(_INSERT_SETTING, name=name, value=default()))
+        except Unavailable:
+            raise
+        except InternalError:
+            pass  # another process inserted it first
         return str(self._read(lambda conn: conn.scalar(_GET_SETTING, name=name)))
 
     def counts(self) -> dict[str, int]:
