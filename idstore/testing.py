@@ -12,9 +12,9 @@ client and any thread, is answered in-process (and so are `sts` GetCallerIdentit
 `sso-admin` instance operations, which Identity Center tools call first) by the same
 `Gateway.handle` that the HTTP server uses: a botocore `before-send` hook copies the signed
 request into a `wire.Request` and the `wire.Response` back into a botocore response. Other AWS
-services, and clients given an
-`endpoint_url` of their own, are untouched. Each mock has its own in-memory SQLite database (or
-a Store you pass in) and one identity store created for it (`.store_id`), so each starts empty.
+services, and clients given an `endpoint_url` of their own, are untouched. Each mock has its
+own in-memory SQLite database (or a Store you pass in) and one identity store created for it
+(`.store_id`), so each starts empty.
 
 Options, all off by default:
 
