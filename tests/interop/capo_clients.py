@@ -8,7 +8,8 @@ from capo_identitystore import Credentials, identitystoreClient
 from capo_identitystore.errors import ResourceNotFoundException
 from capo_identitystore.errors._base import ServiceError
 from capo_sts import Credentials as StsCredentials
-from capo_sts import stsClient
+from capo_sts import STSClient
+from capo_sts.errors._base import ServiceError as StsServiceError
 
 url, store_id, key_id, secret = sys.argv[1:]
 ids = identitystoreClient(
@@ -17,7 +18,7 @@ ids = identitystoreClient(
     credentials=Credentials(access_key=key_id, secret_key=secret),
     retry_max_attempts=1,
 )
-sts = stsClient(
+sts = STSClient(
     endpoint=url,
     region="us-east-1",
     credentials=StsCredentials(access_key=key_id, secret_key=secret),
@@ -40,15 +41,15 @@ out["listed"] = [u["display_name"] for u in ids.iter_list_users(store_id, max_re
 out["found"] = (
     ids.get_user_id(
         store_id,
-        {"unique_attribute": {"attribute_path": "userName", "attribute_value": "capo"}},
+        {"UniqueAttribute": {"attribute_path": "userName", "attribute_value": "capo"}},
     )["user_id"]
     == user_id
 )
 group_id = ids.create_group(store_id, display_name="capo-group")["group_id"]
-membership = ids.create_group_membership(store_id, group_id, {"user_id": user_id})
-out["member"] = ids.is_member_in_groups(store_id, {"user_id": user_id}, [group_id])[
-    "results"
-][0]["membership_exists"]
+membership = ids.create_group_membership(store_id, group_id, {"UserId": user_id})
+out["member"] = ids.is_member_in_groups(store_id, {"UserId": user_id}, [group_id])["results"][0][
+    "membership_exists"
+]
 out["memberships"] = len(list(ids.iter_list_group_memberships(store_id, group_id)))
 ids.delete_group_membership(store_id, membership["membership_id"])
 ids.delete_group(store_id, group_id)
@@ -68,7 +69,7 @@ try:
     bad.list_users(store_id)
 except ServiceError as error:
     out["refused"] = error.code
-bad_sts = stsClient(
+bad_sts = STSClient(
     endpoint=url,
     region="us-east-1",
     credentials=StsCredentials(access_key=key_id, secret_key=secret + "x"),
@@ -76,6 +77,6 @@ bad_sts = stsClient(
 )
 try:
     bad_sts.get_caller_identity()
-except ServiceError as error:
+except StsServiceError as error:
     out["sts_refused"] = error.code
 print(json.dumps(out))
