@@ -5,6 +5,7 @@ cursors bound to the store, endpoint and filter, and `400 invalidCursor` for any
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -96,6 +97,32 @@ def test_a_walk_is_stable_under_writes(scim: Scim, client: Any, store_id: str) -
     kept = [u for u in made if u not in deleted]
     assert set(kept) <= set(seen), "a user that was there all along was skipped"
     assert renamed & set(seen) == renamed - deleted
+
+
+def test_a_walk_is_stable_under_concurrent_writes(scim: Scim, client: Any, store_id: str) -> None:
+    """A writer thread creates and deletes users while the walk runs (a bounded number)."""
+    base = _users(client, store_id, 40)
+    errors: list[BaseException] = []
+
+    def churn() -> None:
+        try:
+            for i in range(40):
+                made = make_user(client, store_id, f"churn{i:03}")
+                if i % 2:
+                    client.delete_user(IdentityStoreId=store_id, UserId=made)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    writer = threading.Thread(target=churn)
+    writer.start()
+    try:
+        pages = _walk(lambda c: _get(scim, "/Users", cursor=c, count="3"), limit=200)
+    finally:
+        writer.join(60)
+    assert not errors and not writer.is_alive()
+    seen = [r["id"] for p in pages for r in p["Resources"]]
+    assert len(seen) == len(set(seen)), "a user was returned twice"
+    assert [u for u in seen if u in set(base)] == base, "a user there all along was skipped"
 
 
 def test_groups_and_the_root_search_page_by_cursor(scim: Scim, client: Any, store_id: str) -> None:
