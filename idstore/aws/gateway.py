@@ -155,7 +155,7 @@ class Gateway:
     ) -> wire.Response:
         """An STS or sso-admin request, answered in that API's shapes."""
         if api == "sts":
-            response, trace.operation = self._sts.handle(request, request_id)
+            response, trace.operation, trace.principal = self._sts.handle(request, request_id)
             return response
         try:
             principal = self._access.authenticate(request, "sso")

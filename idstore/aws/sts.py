@@ -69,21 +69,26 @@ class Sts:
         self._account_id = account_id
         self._max_body = max_body
 
-    def handle(self, request: wire.Request, request_id: str) -> tuple[wire.Response, str | None]:
-        """The response, and the action for the log line (None when it could not be told)."""
+    def handle(
+        self, request: wire.Request, request_id: str
+    ) -> tuple[wire.Response, str | None, str | None]:
+        """The response, and the action and principal for the log line (None when not known)."""
         action: str | None = None
+        principal: Principal | None = None
         try:
             principal = self._authenticate(request, SIGNING_NAME)
             action = self._action(request)
             body = self._caller_identity(principal, request_id)
             headers = {"content-type": _CONTENT_TYPE, "x-amzn-requestid": request_id}
-            return wire.Response(200, body, headers), action
+            response = wire.Response(200, body, headers)
         except errors.IdstoreError as error:
-            return failure(error, request_id), action
+            response = failure(error, request_id)
         except Exception:
             log.exception("request %s failed", request_id)
-            internal = errors.InternalError("The server could not complete the request.")
-            return failure(internal, request_id), action
+            response = failure(
+                errors.InternalError("The server could not complete the request."), request_id
+            )
+        return response, action, principal.arn if principal else None
 
     def _action(self, request: wire.Request) -> str:
         if len(request.body) > self._max_body:
