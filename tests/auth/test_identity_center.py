@@ -86,11 +86,42 @@ def test_an_unsigned_sts_request_is_missing_authentication(server: RunningServer
 
 
 def _signed(
-    server: RunningServer, pair: AccessKeyPair, service: str, body: bytes
+    server: RunningServer,
+    pair: AccessKeyPair,
+    service: str,
+    body: bytes,
+    *,
+    method: str = "POST",
+    path: str = "/",
+    content_type: str | None = FORM,
 ) -> dict[str, str]:
-    request = AWSRequest("POST", server.url + "/", data=body, headers={"Content-Type": FORM})
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = AWSRequest(method, server.url + path, data=body, headers=headers)
     SigV4Auth(Credentials(pair.access_key_id, pair.secret), service, REGION).add_auth(request)
     return {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+
+
+def test_get_caller_identity_in_the_query_string(
+    server: RunningServer, admin: AccessKeyPair
+) -> None:
+    path = "/?" + IDENTITY_FORM.decode()
+    headers = _signed(server, admin, "sts", b"", method="GET", path=path, content_type=None)
+    response = raw_request(
+        server.url, None, method="GET", path=path, content_type=None, headers=headers
+    )
+    assert response.status == 200, response.body
+    root = ElementTree.fromstring(response.body)
+    result = f"{STS_NS}GetCallerIdentityResult"
+    assert root.findtext(f"{result}/{STS_NS}Arn") == admin.arn
+
+
+def test_a_request_signed_for_sso_without_a_target_is_sso_admins_unknown_operation(
+    server: RunningServer, admin: AccessKeyPair
+) -> None:
+    headers = _signed(server, admin, "sso", b"{}", content_type="application/x-amz-json-1.1")
+    response = raw_request(server.url, b"{}", headers=headers)
+    assert response.status == 400
+    assert response.json()["__type"] == "UnknownOperationException"
 
 
 def test_a_signature_for_another_service_is_refused(
