@@ -82,7 +82,7 @@ class Limits:
     pattern: str
 
 
-# The sso-admin model's constraints on the members read here (tests/aws/test_ssoadmin.py
+# The sso-admin model's constraints on the members read here (tests/aws/test_identity_center.py
 # compares them with the installed botocore's model).
 INSTANCE_ARN = Limits(
     10, 1224, r"arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}"
@@ -93,8 +93,10 @@ NEXT_TOKEN = Limits(0, 2048, r"[-a-zA-Z0-9+=/_]*")
 MAX_RESULTS = (1, 100)
 TAGS_MAX = 75
 
+# ASCII: the model's patterns are ECMAScript regular expressions, where \w is [A-Za-z0-9_].
 _PATTERNS = {
-    limits: re.compile(limits.pattern) for limits in (INSTANCE_ARN, NAME, CLIENT_TOKEN, NEXT_TOKEN)
+    limits: re.compile(limits.pattern, re.ASCII)
+    for limits in (INSTANCE_ARN, NAME, CLIENT_TOKEN, NEXT_TOKEN)
 }
 _MAX_REMEMBERED = 100_000
 

@@ -179,6 +179,7 @@ def test_malformed_instance_requests_are_validation_errors(sso: Any) -> None:
     )
     assert "instanceArn" in response["Error"]["Message"]
     expect_error("ValidationException", sso.create_instance, Name="no spaces allowed")
+    expect_error("ValidationException", sso.create_instance, Name="Zürich")  # \w is ASCII
     expect_error("ValidationException", sso.create_instance, Tags=[{"Key": "team", "Value": "a"}])
     arn = sso.list_instances()["Instances"][0]["InstanceArn"]
     expect_error(
