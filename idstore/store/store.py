@@ -66,6 +66,7 @@ from idstore.model import (
 from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
 from idstore.store.credentials import AccessKeys
+from idstore.store.instances import DELETE_INSTANCE_NAME, InstanceNames
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -437,7 +438,7 @@ def _put_external_ids(
         )
 
 
-class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
+class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys, InstanceNames):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(
@@ -557,6 +558,7 @@ class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
             self._require_store(conn, store_id)
             for statement in _DELETE_STORE_ROWS:
                 conn.run(statement, store_id=store_id)
+            conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
             conn.run(_DELETE_STORE, store_id=store_id)
 
         self._write(work)
