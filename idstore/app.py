@@ -3,6 +3,7 @@
 This is the only module that knows about ASGI and the web server. It routes by path:
 
     GET  /health                      200 once the store is open and migrated
+    *    /console/…                   the admin console (HTML; see idstore/console/)
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import functools
 import logging
 import os
 import signal
@@ -32,6 +34,8 @@ import orjson
 from idstore import wire
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
+from idstore.console import ConsoleService, is_console_path
+from idstore.scim import tokens as scim_tokens
 from idstore.scim.endpoints import ScimService, is_scim_path
 from idstore.store import Store, open_store
 
@@ -56,6 +60,13 @@ class App:
         # SCIM writes must pass the AWS side's profile rules; the front ends stay independent.
         self.scim = ScimService(
             store, config, users=self.aws.operations.users, groups=self.aws.operations.groups
+        )
+        self.console = ConsoleService(
+            store,
+            config,
+            users=self.aws.operations.users,
+            groups=self.aws.operations.groups,
+            issue_token=functools.partial(scim_tokens.issue, store),
         )
         inline = store.dialect == "sqlite" if threads is None else threads == 0
         self._pool = (
@@ -104,6 +115,8 @@ class App:
             client_ip=client[0] if client else None,
         )
         handler: Handler = self.scim.handle if is_scim_path(path) else self.aws.handle
+        if is_console_path(path):
+            handler = functools.partial(self.console.handle, secure=scope.get("scheme") == "https")
         if self._pool is None:
             response = handler(request)
         else:

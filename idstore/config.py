@@ -3,7 +3,8 @@
 Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES.
+IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
+IDSTORE_CONSOLE_SESSION_SECONDS.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # How long an admin console session lasts after sign-in (see docs/console.md).
+    console_session_seconds: int = 8 * 3600
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
@@ -98,6 +101,7 @@ _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_MAX_USERS": ("max_users_per_store", int),
     "IDSTORE_MAX_GROUPS": ("max_groups_per_store", int),
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "IDSTORE_CONSOLE_SESSION_SECONDS": ("console_session_seconds", int),
 }
 
 

@@ -64,6 +64,7 @@ from idstore.model import (
 )
 from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
+from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
 from idstore.store.schema import (
     group_external_ids,
@@ -428,7 +429,7 @@ def _put_external_ids(
         )
 
 
-class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys):
+class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(self, engine: Engine, *, shared_connection: bool = False) -> None:
