@@ -257,6 +257,7 @@ class ConsoleService:
             admin,
             self._local,
             query,
+            secure=secure,
         )
         path, method = request.path, request.method
         if method == "POST":

@@ -46,7 +46,7 @@ def _page(
         created=created,
         error=error,
         days=days,
-        endpoint=f"/{visit.store_id}/scim/v2/",
+        endpoint=f"{visit.origin}/{visit.store_id}/scim/v2/",
     )
 
 

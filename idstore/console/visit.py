@@ -70,6 +70,7 @@ class Visit:
     form: Mapping[str, str] = field(default_factory=dict)
     store_id: str | None = None
     section: str | None = None
+    secure: bool = False
 
     def page(
         self, template: str, *, title: str, status: int = 200, **context: Any
@@ -120,6 +121,12 @@ class Visit:
         """A paging cursor from the query (`after` or `before`); None when absent or not one."""
         text = self.query.get(name, "")
         return int(text) if text.isdigit() and len(text) < 19 else None
+
+    @property
+    def origin(self) -> str:
+        """This server as the browser addressed it (for showing URLs, never for redirects)."""
+        scheme = "https" if self.secure else "http"
+        return f"{scheme}://{self.request.headers.get('host', 'localhost')}"
 
     @property
     def may_write(self) -> bool:

@@ -20,9 +20,7 @@ def sign_in(page: Page, console: Console, pair: KeyPair, secret: str | None = No
 
 def create_user(page: Page, user_name: str, email: str, display_name: str = "") -> str:
     """Create a user from the users page; returns its id (from the page it lands on)."""
-    page.get_by_role("navigation", name="Identity store").get_by_role(
-        "link", name="Users"
-    ).click()
+    page.get_by_role("navigation", name="Identity store").get_by_role("link", name="Users").click()
     page.get_by_role("link", name="Create user").click()
     page.get_by_label("User name").fill(user_name)
     page.get_by_label("Display name").fill(display_name or user_name.title())
@@ -35,9 +33,7 @@ def create_user(page: Page, user_name: str, email: str, display_name: str = "") 
 
 
 def create_group(page: Page, name: str, description: str = "") -> str:
-    page.get_by_role("navigation", name="Identity store").get_by_role(
-        "link", name="Groups"
-    ).click()
+    page.get_by_role("navigation", name="Identity store").get_by_role("link", name="Groups").click()
     page.get_by_role("link", name="Create group").click()
     page.get_by_label("Display name").fill(name)
     if description:
