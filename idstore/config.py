@@ -61,6 +61,8 @@ class Config:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
+        if self.console_session_seconds < 1:
+            raise ValueError("console_session_seconds must be at least 1")
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
