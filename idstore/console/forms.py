@@ -71,6 +71,7 @@ class Field:
     checkbox: bool = False
     wide: bool = False
     starts_row: bool = False  # the first field of a list entry begins a new row of the form
+    required: bool = False  # Identity Center requires it (marked; the check is the API's)
 
     @property
     def parts(self) -> list[str | int]:
@@ -126,8 +127,8 @@ def _sections() -> tuple[Section, ...]:
         Section(
             "Identity",
             (
-                Field("UserName", "User name"),
-                Field("DisplayName", "Display name", wide=True),
+                Field("UserName", "User name", required=True),
+                Field("DisplayName", "Display name", wide=True, required=True),
                 Field("NickName", "Nickname"),
                 Field("UserType", "User type"),
                 Field("Title", "Title"),
@@ -136,9 +137,9 @@ def _sections() -> tuple[Section, ...]:
         Section(
             "Name",
             (
-                Field("Name.GivenName", "Given name"),
+                Field("Name.GivenName", "Given name", required=True),
                 Field("Name.MiddleName", "Middle name"),
-                Field("Name.FamilyName", "Family name"),
+                Field("Name.FamilyName", "Family name", required=True),
                 Field("Name.HonorificPrefix", "Honorific prefix"),
                 Field("Name.HonorificSuffix", "Honorific suffix"),
                 Field("Name.Formatted", "Formatted name", wide=True),
