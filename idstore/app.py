@@ -116,8 +116,10 @@ class App:
         )
         handler: Handler = self.scim.handle if is_scim_path(path) else self.aws.handle
         if is_console_path(path):
-            handler = functools.partial(self.console.handle, secure=scope.get("scheme") == "https")
-        if self._pool is None:
+            # A page takes milliseconds to render: off the event loop, whatever the database.
+            secure = scope.get("scheme") == "https"
+            response = await asyncio.to_thread(self.console.handle, request, secure=secure)
+        elif self._pool is None:
             response = handler(request)
         else:
             loop = asyncio.get_running_loop()
