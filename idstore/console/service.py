@@ -65,6 +65,7 @@ log = logging.getLogger("idstore.console")
 
 PREFIX = "/console"
 KEY_CACHE_SECONDS = 1.0
+MAX_QUERY_FIELDS = 20  # the console's links carry at most three
 _MAX_CACHED_KEYS = 1024
 
 _SECURITY_HEADERS = {
@@ -249,7 +250,10 @@ class ConsoleService:
         secure: bool,
         trace: dict[str, Any],
     ) -> wire.Response:
-        query = dict(parse_qsl(request.query, max_num_fields=20)) if request.query else {}
+        try:
+            query = dict(parse_qsl(request.query, max_num_fields=MAX_QUERY_FIELDS))
+        except ValueError:
+            return self._error(request, 400, "The address has too many query parameters.")
         visit = Visit(
             request,
             self._templates,

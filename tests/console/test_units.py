@@ -196,6 +196,8 @@ def test_malformed_requests_get_a_clear_4xx(store: Store) -> None:
         _request(app, "GET", f"/console/stores/{store_id}/users", query="after=x&q=%ff").status
         == 200
     )
+    many = "&".join(f"p{i}=1" for i in range(100))
+    assert _request(app, "GET", f"/console/stores/{store_id}/users", query=many).status == 400
     posted = _request(
         app,
         "POST",
@@ -218,3 +220,12 @@ def test_malformed_requests_get_a_clear_4xx(store: Store) -> None:
     tls = _request(app, "GET", f"/console/stores/{store_id}/users", secure=True)
     assert tls.headers["strict-transport-security"].startswith("max-age=")
     assert tls.headers["set-cookie"].endswith("; Secure")
+
+
+def test_the_stores_api_source_ip_allow_list_applies_to_its_pages(store: Store) -> None:
+    app = App(store, Config(auth="none"))
+    store_id = store.create_identity_store(now()).store_id
+    store.update_identity_store(store_id, {"ApiAllowSourceIps": ["10.0.0.0/8"]})
+    refused = _request(app, "GET", f"/console/stores/{store_id}/users")
+    assert refused.status == 403
+    assert b"ApiAllowSourceIps" in refused.body
