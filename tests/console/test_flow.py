@@ -44,6 +44,13 @@ def test_users_groups_and_memberships_round_trip_through_the_api(
     assert user["Revision"] == "2"
 
     group_id = create_group(page, "Engineering", "Builds things")
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Description").fill("Builds and runs things")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Group saved.")
+    group = api.describe_group(IdentityStoreId=console.store_id, GroupId=group_id)
+    assert (group["DisplayName"], group["Description"]) == ("Engineering", "Builds and runs things")
+    assert group["CreatedBy"] == group["UpdatedBy"] == admin.arn
     page.get_by_label("User name").fill("jdoe")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Member added.")
@@ -264,3 +271,21 @@ def test_a_key_for_two_stores_chooses_one_and_cannot_use_a_third(
     response = page.goto(f"{console.server.url}/console/stores/{third}/users")
     assert response is not None and response.status == 403
     expect(page.get_by_role("alert")).to_contain_text("is not authorized")
+
+
+def test_an_edit_does_not_overwrite_a_change_made_meanwhile(page: Page, console: Console) -> None:
+    admin = console.key()
+    api = console.boto(admin)
+    sign_in(page, console, admin)
+    user_id = create_user(page, "racer", "racer@example.com", "Before")
+    page.get_by_role("link", name="Edit").click()
+    api.update_user(
+        IdentityStoreId=console.store_id,
+        UserId=user_id,
+        Operations=[{"AttributePath": "title", "AttributeValue": "Set elsewhere"}],
+    )
+    page.get_by_label("Display name").fill("After")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("The resource was modified")
+    user = api.describe_user(IdentityStoreId=console.store_id, UserId=user_id)
+    assert (user["DisplayName"], user["Title"]) == ("Before", "Set elsewhere")
