@@ -108,7 +108,9 @@ def console(server: RunningServer, store: Store) -> Console:
     return Console(server, store, store.create_identity_store(now()).store_id)
 
 
-@pytest.fixture(scope="session")
+# Package scope: while Playwright's sync API is open, its event loop counts as running in this
+# thread, and the suite's later tests call asyncio.run.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
