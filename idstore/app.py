@@ -6,6 +6,7 @@ This is the only module that knows about ASGI and the web server. It routes by p
     GET  /ready                       readiness: 200 while the database answers, its schema is
                                       current and the server is not draining; 503 and why
     GET  /metrics                     Prometheus text (idstore/metrics.py); not an API request
+    *    /console/…                   the admin console (HTML; see idstore/console/)
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
@@ -60,9 +61,11 @@ from idstore.aws.access import reading_operations
 from idstore.aws.gateway import Gateway
 from idstore.aws.protocol import error_response as aws_error
 from idstore.config import Config
+from idstore.console import ConsoleService, is_console_path
 from idstore.errors import IdstoreError
 from idstore.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from idstore.metrics import Metrics
+from idstore.scim import tokens as scim_tokens
 from idstore.scim.endpoints import ScimService, is_scim_path
 from idstore.scim.endpoints import error_response as scim_error
 from idstore.store import Store, WouldBlock, open_store
@@ -110,6 +113,13 @@ class App:
         self.metrics = Metrics(
             {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
             lambda: store_sizes(store),
+        )
+        self.console = ConsoleService(
+            store,
+            config,
+            users=self.aws.operations.users,
+            groups=self.aws.operations.groups,
+            issue_token=functools.partial(scim_tokens.issue, store),
         )
         self._metrics_networks = config.metrics_networks()
         # Where requests run (see the module docstring); threads=0: all on the loop.
@@ -169,6 +179,12 @@ class App:
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=client[0] if client else None,
         )
+        if is_console_path(path):
+            # A page takes milliseconds to render: off the event loop, whatever the database.
+            secure = scope.get("scheme") == "https"
+            response = await asyncio.to_thread(self.console.handle, request, secure=secure)
+            await _respond(send, response)
+            return
         scim = is_scim_path(path)
         handler: Handler = self.scim.handle if scim else self.aws.handle
         if scim:

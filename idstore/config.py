@@ -7,7 +7,8 @@ IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BY
 IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT, and the
 HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES, IDSTORE_READ_TIMEOUT,
 IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS, IDSTORE_SCIM_MAX_MEMBERS (every limit, its
-default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT (docs/durability.md).
+default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT (docs/durability.md),
+IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class Config:
     # Seconds a request may wait for the database (a write lock, a connection) before it is
     # answered with a retryable error (see docs/durability.md).
     lock_timeout: float = 5.0
+    # How long an admin console session lasts after sign-in (see docs/console.md).
+    console_session_seconds: int = 8 * 3600
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
@@ -94,6 +97,8 @@ class Config:
         self.metrics_networks()  # refuses a malformed metrics_allow now, not at a scrape
         if not 0 < self.lock_timeout <= 3600:  # also refuses NaN
             raise ValueError("lock_timeout must be more than 0 and at most 3600 seconds")
+        if self.console_session_seconds < 1:
+            raise ValueError("console_session_seconds must be at least 1")
 
     def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """The networks `metrics_allow` names."""
@@ -155,6 +160,7 @@ _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_MAX_CONNECTIONS": ("max_connections", int),
     "IDSTORE_SCIM_MAX_MEMBERS": ("scim_max_members", int),
     "IDSTORE_LOCK_TIMEOUT": ("lock_timeout", float),
+    "IDSTORE_CONSOLE_SESSION_SECONDS": ("console_session_seconds", int),
 }
 _POSITIVE = (
     "max_headers",

@@ -19,6 +19,7 @@ Each front end maps these to its own wire format in exactly one table (`aws/prot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 ResourceType = Literal["USER", "GROUP", "GROUP_MEMBERSHIP", "IDENTITY_STORE"]
@@ -34,7 +35,12 @@ class IdstoreError(Exception):
 
 
 class InvalidInput(IdstoreError):
-    """The request is well-formed but breaks a validation rule."""
+    """The request is well-formed but breaks a validation rule. `problems`: each rule broken,
+    when the message summarises several (the console shows each beside its field)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 def summarise(problems: list[str]) -> str:

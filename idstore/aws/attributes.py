@@ -245,7 +245,7 @@ class UserRules:
             )
         extensions = self._extensions(extensions, problems)
         if problems:
-            raise InvalidInput(summarise(problems))
+            raise InvalidInput(summarise(problems), problems)
         return attributes, extensions
 
     def _extensions(self, extensions: Json, problems: Problems) -> Json:

@@ -65,6 +65,7 @@ from idstore.model import (
 )
 from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
+from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
 from idstore.store.instances import DELETE_INSTANCE_NAME, InstanceNames
 from idstore.store.schema import (
@@ -438,7 +439,7 @@ def _put_external_ids(
         )
 
 
-class Store(ScimTokens, ScimQueries, BulkTransfer, AccessKeys, InstanceNames):
+class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, InstanceNames):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(
