@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from idstore.config import default_db_url
+from idstore.config import DB_FORMS, database_url, default_db_url
 
 if TYPE_CHECKING:
     from idstore.store import Store
 
 DB_HELP = (
-    "Database URL: sqlite:///FILE or postgresql://USER@HOST/DB "
+    "The database: a SQLite file path, sqlite:///FILE, or postgresql://USER@HOST/DB "
     "[default: $IDSTORE_DB, else ./idstore.db]"
 )
 
-db_option = click.option("--db", "db_url", metavar="URL", default=None, help=DB_HELP)
+db_option = click.option("--db", "db_url", metavar="PATH|URL", default=None, help=DB_HELP)
 
 
 def open_db(db_url: str | None) -> Store:
@@ -24,8 +24,14 @@ def open_db(db_url: str | None) -> Store:
     # Imported here so that `--help` does not pay for SQLAlchemy and alembic.
     from idstore.store import open_store
 
-    url = db_url or default_db_url()
+    try:
+        url = database_url(db_url) if db_url else default_db_url()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
     try:
         return open_store(url)
     except Exception as error:
-        raise click.ClickException(f"cannot open the database {url}: {error}") from error
+        reason = str(error).split("\n(Background on this error")[0]  # SQLAlchemy's link
+        raise click.ClickException(
+            f"cannot open the database {url}: {reason}\n(the database is {DB_FORMS})"
+        ) from error

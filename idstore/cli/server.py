@@ -120,12 +120,11 @@ def serve(
     else:
         click.echo("Authentication: none (local mode: any credentials are accepted)")
     stores = store.list_identity_stores(None, 1000).items
-    if not stores:
-        created = store.create_identity_store(now())
-        click.echo(f"Created identity store {created.store_id}")
-        stores = [created]
-    for s in stores:
-        click.echo(f"Identity store: {s.store_id}")
+    if stores:
+        for s in stores:
+            click.echo(f"Identity store: {s.store_id}")
+    else:
+        click.echo(f"Created identity store {store.create_identity_store(now()).store_id}")
     app = create_app(config, store)
     url = f"http://{host}:{port}"
 

@@ -87,8 +87,11 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
     from idstore.transfer import ImportFailed, Reader, import_records
 
     name = getattr(file, "name", "-")
-    config = Config.from_env(db_url=db_url)
-    store = open_db(db_url)
+    try:
+        config = Config.from_env(db_url=db_url)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    store = open_db(config.db_url)
     started = time.perf_counter()
     try:
         _ensure_store(store, store_id, create=create)
@@ -115,9 +118,11 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
 def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
     try:
         store.get_identity_store(store_id)
-    except NotFound:
+    except NotFound as missing:
         if not create:
-            raise
+            raise click.ClickException(
+                f"{missing.message}; to create it with the file's data, add --create"
+            ) from None
         from idstore.aws.spec import load_spec
         from idstore.aws.validate import Validator
 
