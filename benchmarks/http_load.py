@@ -18,7 +18,7 @@ Targets:
 - `idstore-sigv4`: the same on a SQLite file of its own, with `--auth sigv4` and a real access
   key.
 
-Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for the README.
+Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for docs/performance.md.
 """
 
 from __future__ import annotations

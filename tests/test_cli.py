@@ -54,14 +54,6 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     assert "Show this message and exit." in out
 
 
-def test_every_command_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for command in _commands(main)[1:]:
-        assert f"idstore {' '.join(command)}" in readme, (
-            f"README lacks `idstore {' '.join(command)}`"
-        )
-
-
 def test_stores_create_prints_the_id_on_the_last_line(file_db_url: str) -> None:
     out = run("stores", "create", "--db", file_db_url)
     store_id = out.strip().splitlines()[-1]
