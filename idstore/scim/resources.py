@@ -51,7 +51,7 @@ from idstore.scim.schema import (
     Schema,
 )
 
-# The Issuer of the ExternalIds element that holds SCIM's `externalId` (documented in README).
+# The Issuer of the ExternalIds element that holds SCIM's `externalId` (see docs/scim.md#mapping).
 SCIM_ISSUER = "SCIM"
 # CreatedBy / UpdatedBy of every SCIM write (SPEC §9).
 ACTOR = "SCIM"
