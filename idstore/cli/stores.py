@@ -17,7 +17,11 @@ def stores() -> None:
 @db_option
 def stores_create(db_url: str | None) -> None:
     """Create an identity store; print its id alone on the last line."""
-    created = open_db(db_url).create_identity_store(now())
+    store = open_db(db_url)
+    try:
+        created = store.create_identity_store(now())
+    finally:
+        store.close()
     click.echo(created.store_id)
 
 
@@ -28,11 +32,14 @@ def stores_list(db_url: str | None) -> None:
     store = open_db(db_url)
     after = None
     click.echo(f"{'IDENTITY STORE':<14}  {'USERS':>8}  {'GROUPS':>8}  CREATED")
-    while True:
-        page = store.list_identity_stores(after, 100)
-        for s in page.items:
-            created = s.created_at.isoformat(timespec="seconds")
-            click.echo(f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  {created}")
-        if page.after is None:
-            break
-        after = page.after
+    try:
+        while True:
+            page = store.list_identity_stores(after, 100)
+            for s in page.items:
+                created = s.created_at.isoformat(timespec="seconds")
+                click.echo(f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  {created}")
+            if page.after is None:
+                break
+            after = page.after
+    finally:
+        store.close()
