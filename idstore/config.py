@@ -24,8 +24,8 @@ from pathlib import Path
 DEFAULT_DB_FILE = "idstore.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-# How requests are authenticated (SPEC §10): "none" accepts any credentials (local mode),
-# "sigv4" verifies signatures made with access keys from `idstore keys create`.
+# How requests are authenticated (docs/behaviour.md#access): "none" accepts any credentials (local
+# mode), "sigv4" verifies signatures made with access keys from `idstore keys create`.
 AUTH_MODES = ("none", "sigv4")
 
 

@@ -17,7 +17,8 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 SERVICE = "identitystore"
 
-# The operations this build serves first appeared together in botocore 1.44 (see SPEC §1).
+# The operations this build serves first appeared together in botocore 1.44 (see
+# docs/behaviour.md#api-surface).
 _REQUIRED_OPERATIONS = {"DescribeIdentityStore", "ListIdentityStores", "UpdateIdentityStore"}
 
 

@@ -145,8 +145,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _auth_mode(requested: str | None, host: str, insecure_no_auth: bool) -> str:
-    """The authentication to serve with (SPEC §10): local mode only on loopback, unless the
-    operator insists."""
+    """The authentication to serve with (docs/behaviour.md#access): local mode only on loopback,
+    unless the operator insists."""
     if _is_loopback(host):
         return requested or "none"
     if requested == "sigv4" or (requested is None and not insecure_no_auth):
