@@ -212,12 +212,11 @@ def serve(
     else:
         click.echo("Authentication: none (local mode: any credentials are accepted)")
     stores = store.list_identity_stores(None, 1000).items
-    if not stores:
-        created = store.create_identity_store(now())
-        click.echo(f"Created identity store {created.store_id}")
-        stores = [created]
-    for s in stores:
-        click.echo(f"Identity store: {s.store_id}")
+    if stores:
+        for s in stores:
+            click.echo(f"Identity store: {s.store_id}")
+    else:
+        click.echo(f"Created identity store {store.create_identity_store(now()).store_id}")
     app = create_app(config, store)
     url = f"http://{host}:{port}"
 
@@ -238,8 +237,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _auth_mode(requested: str | None, host: str, insecure_no_auth: bool) -> str:
-    """The authentication to serve with (SPEC §10): local mode only on loopback, unless the
-    operator insists."""
+    """The authentication to serve with (docs/behaviour.md#access): local mode only on loopback,
+    unless the operator insists."""
     if _is_loopback(host):
         return requested or "none"
     if requested == "sigv4" or (requested is None and not insecure_no_auth):

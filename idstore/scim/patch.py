@@ -7,7 +7,7 @@ validates it whole, so a PATCH is all or nothing. For groups, operations on `mem
 applied to the view: `member_changes` turns them into store `MemberChange`s, run in the same
 transaction as the attribute change.
 
-Semantics, with the lenient forms the IdPs need (reference scim.md §3-4):
+Semantics, with the lenient forms the IdPs need (docs/behaviour.md#scim-leniency):
 
 - no path: `value` is an object whose keys are paths (`"name.givenName"`, URN-qualified
   enterprise attributes, a whole extension object); keys that name nothing, and `id`, `meta`,

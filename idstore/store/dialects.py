@@ -1,4 +1,13 @@
-"""The only place that tells SQLite from PostgreSQL.
+"""What differs between SQLite and PostgreSQL when connecting, and in their errors.
+
+Most of the differences live here; the others sit where they are used, each small: the
+in-memory template (`store/__init__.py`), the advisory lock around migrations (`migrate.py`),
+the statement cache and SQLite's shared in-memory connection (`sql.py`), the integer type of
+the `seq` columns (`schema.py` and the migrations), whether requests run on the event loop or in
+a thread pool (`app.py`), and where the server key file is by default (`serverkey.py`).
+
+This module reads one environment variable itself, IDSTORE_SQLITE_SYNCHRONOUS, each time it
+creates a SQLite engine (it is a SQLite setting, of no use to the rest of the configuration).
 
 - `create_engine_for(url)`: the engine for a URL. `postgresql://` means psycopg 3. SQLite gets
   WAL, foreign keys, a busy timeout and `synchronous` (NORMAL by default: a committed write

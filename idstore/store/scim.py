@@ -1,11 +1,14 @@
 """What the SCIM front end needs from the Store beyond the AWS API's calls.
 
-A mixin of `Store` (see `store.py` for the transaction contract every method follows):
+A mixin of `Store` (see `store.py` for the transaction contract; `users_at` and `groups_at`
+are two reads, as said below):
 
 - **Offset pages with a true total.** SCIM pages by `startIndex`, the AWS API by keyset. An
   offset is turned into the keyset cursor of the row just before it (one indexed probe on
   `(store_id, seq)`), then the Store's own keyset listing reads the page; the total is the
-  exact user or group counter kept on the identity store row. Order is creation order.
+  exact user or group counter kept on the identity store row, read just before the page (not in
+  the same transaction: a write in between shows in one and not the other). Order is creation
+  order.
 - **A group's members**, as user ids in membership order, in one indexed range read.
 - **Membership changes applied as one transaction** with the group's attribute change, in the
   order the request gives them: add, remove, replace the whole set, or clear it. Adding a

@@ -1,6 +1,7 @@
 """The Store: every read and write idstore makes, for SQLite and PostgreSQL alike.
 
-Contract, for every public method:
+Contract, for every public method that reads or writes users, groups, memberships or stores
+(the exceptions are named below):
 
 - It is one database transaction (a read is one statement, or a few on its miss path). Writes
   begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL they run at READ COMMITTED and lock
@@ -17,6 +18,12 @@ Contract, for every public method:
 - Writes that change the number of users or groups update the counters on the identity store
   row first. That row is the one lock every such writer takes, in the same order, so the quota
   check is exact and writers cannot deadlock each other.
+
+Not single transactions: `setting` (a read, then an insert if the value is missing, then a read
+again: concurrent first callers converge on one value, the first inserted) and, in the SCIM
+mixin (`scim.py`), `users_at` and `groups_at` (the total from the store's counter, then the page:
+a write between the two can make the total and the page disagree by that write, as SCIM's
+paging allows). `counts` is a diagnostic read of several tables.
 
 The statements below are SQLAlchemy Core, compiled once per dialect and run through `sql.Pool`
 (see that module for why). Ids arrive normalised (no ARNs); keys arrive through `UserData` /

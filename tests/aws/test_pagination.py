@@ -1,5 +1,5 @@
-"""Listing and pagination (SPEC §8): MaxResults, creation order, keyset walks that survive
-concurrent writes, and signed NextTokens bound to store, operation and filter."""
+"""Listing and pagination (docs/behaviour.md#pagination): MaxResults, creation order, keyset walks
+that survive concurrent writes, and signed NextTokens bound to store, operation and filter."""
 
 from __future__ import annotations
 
