@@ -4,11 +4,16 @@ Nothing reads the environment after start-up; `Config.from_env` is the only plac
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
 IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
-IDSTORE_CONSOLE_SESSION_SECONDS.
+IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT, and the
+HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES, IDSTORE_READ_TIMEOUT,
+IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS, IDSTORE_SCIM_MAX_MEMBERS (every limit, its
+default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT (docs/durability.md),
+IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -53,6 +58,29 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # GET /metrics without a signature from these addresses (comma-separated IPs or CIDRs),
+    # when requests are authenticated (docs/operations.md).
+    metrics_allow: str = ""
+    # On SIGTERM: /ready answers 503 at once; requests are still served for `drain_delay`
+    # seconds (so a load balancer notices), then new connections are refused and in-flight
+    # requests get up to `drain_timeout` seconds to finish.
+    drain_delay: float = 0.0
+    drain_timeout: float = 30.0
+    # HTTP limits of `idstore serve` (idstore/httpserver.py), per connection or process:
+    # header fields and bytes of one request's header section (Apache allows 100 fields, an
+    # AWS load balancer 64 KiB; SDKs, the CLI and IdPs send under 20 fields and 4 KiB),
+    max_headers: int = 100
+    max_header_bytes: int = 64 * 1024
+    # seconds for a request to arrive whole, and for an idle keep-alive connection (uvicorn's),
+    read_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    # and open connections per process.
+    max_connections: int = 4096
+    # Members embedded in one SCIM group read (lists embed none).
+    scim_max_members: int = 1000
+    # Seconds a request may wait for the database (a write lock, a connection) before it is
+    # answered with a retryable error (see docs/durability.md).
+    lock_timeout: float = 5.0
     # How long an admin console session lasts after sign-in (see docs/console.md).
     console_session_seconds: int = 8 * 3600
 
@@ -61,8 +89,25 @@ class Config:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
-        if self.console_session_seconds < 1:
-            raise ValueError("console_session_seconds must be at least 1")
+        if self.drain_delay < 0 or self.drain_timeout < 0:
+            raise ValueError("drain_delay and drain_timeout must be non-negative")
+        for name in _POSITIVE:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number")
+        self.metrics_networks()  # refuses a malformed metrics_allow now, not at a scrape
+        if not 0 < self.lock_timeout <= 3600:  # also refuses NaN
+            raise ValueError("lock_timeout must be more than 0 and at most 3600 seconds")
+
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks `metrics_allow` names."""
+        try:
+            return [
+                ipaddress.ip_network(part.strip(), strict=False)
+                for part in self.metrics_allow.split(",")
+                if part.strip()
+            ]
+        except ValueError as error:
+            raise ValueError(f"metrics_allow: {error}") from None
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
@@ -97,14 +142,33 @@ _TEXT_VARIABLES = {
     "IDSTORE_AUTH": "auth",
     "IDSTORE_SERVER_KEY": "server_key",
     "IDSTORE_SERVER_KEY_FILE": "server_key_file",
+    "IDSTORE_METRICS_ALLOW": "metrics_allow",
 }
 _NUMBER_VARIABLES: dict[str, tuple[str, Callable[[str], int | float]]] = {
     "IDSTORE_THROTTLE_TPS": ("throttle_tps", float),
     "IDSTORE_MAX_USERS": ("max_users_per_store", int),
     "IDSTORE_MAX_GROUPS": ("max_groups_per_store", int),
     "IDSTORE_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "IDSTORE_DRAIN_DELAY": ("drain_delay", float),
+    "IDSTORE_DRAIN_TIMEOUT": ("drain_timeout", float),
+    "IDSTORE_MAX_HEADERS": ("max_headers", int),
+    "IDSTORE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+    "IDSTORE_READ_TIMEOUT": ("read_timeout", float),
+    "IDSTORE_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", float),
+    "IDSTORE_MAX_CONNECTIONS": ("max_connections", int),
+    "IDSTORE_SCIM_MAX_MEMBERS": ("scim_max_members", int),
+    "IDSTORE_LOCK_TIMEOUT": ("lock_timeout", float),
     "IDSTORE_CONSOLE_SESSION_SECONDS": ("console_session_seconds", int),
 }
+_POSITIVE = (
+    "max_headers",
+    "max_header_bytes",
+    "read_timeout",
+    "keep_alive_timeout",
+    "max_connections",
+    "scim_max_members",
+    "console_session_seconds",
+)
 
 
 def _number(name: str, text: str, kind: Callable[[str], int | float]) -> int | float:

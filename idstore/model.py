@@ -20,7 +20,7 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -68,7 +68,8 @@ _MAX_KEY_BYTES = 256
 
 
 def _bounded(key: str) -> str:
-    raw = key.encode()
+    # surrogatepass: a lone surrogate (which no stored key holds) measures, and finds nothing.
+    raw = key.encode("utf-8", "surrogatepass")
     if len(raw) <= _MAX_KEY_BYTES:
         return key
     # \x01 cannot occur in a modelled value, so a digest never equals a short key.
@@ -95,13 +96,45 @@ def now() -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def to_ms(at: datetime) -> int:
-    """Milliseconds since the epoch: how timestamps are stored."""
-    return int(at.timestamp() * 1000)
+    """Milliseconds since the epoch: how timestamps are stored. Integer arithmetic, so exact
+    for every datetime (floats lose the last millisecond far from 1970); floored, so 1 µs
+    before the epoch is -1."""
+    return (at - _EPOCH) // _MS
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """The instant `ms` milliseconds after the epoch (exactly; see `to_ms`)."""
+    return _EPOCH + ms * _MS
+
+
+# What a stored timestamp may be: from the epoch to the last millisecond of year 9999 (the
+# range every client parses; before 1970 nothing in an identity store was created).
+MIN_MS = 0
+MAX_MS = to_ms(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))
+
+# The largest Revision a record may be given (on import): the largest integer every JSON
+# client reads exactly. Updates add one each, and the store's BIGINT holds 2^63 - 1, so a
+# record can be updated another 9.2e18 times (290,000 years at a million a second).
+MAX_REVISION = 2**53 - 1
+
+
+def storable(text: str) -> bool:
+    """Whether `text` can be a stored value on every database: no NUL (PostgreSQL text cannot
+    hold it) and no lone surrogate (not UTF-8). No such text equals any stored value."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def new_store_id() -> str:
@@ -109,8 +142,21 @@ def new_store_id() -> str:
     return "d-" + secrets.token_hex(5)
 
 
-def new_resource_id(store_id: str) -> str:
-    """`<10 hex of the store id>-<uuid4>`: the form AWS uses for non-migrated stores."""
+class IdFormat(StrEnum):
+    """How a store spells the ids it issues to users, groups and memberships (chosen when the
+    store is created; see docs/compatibility.md). Both forms are accepted everywhere, whatever
+    the store issues."""
+
+    # A bare UUID (uuid4), as current AWS stores and moto issue them: `uuid.UUID(id)` works.
+    UUID = "uuid"
+    # `<10 hex of the store id>-<uuid4>`, as older AWS stores issue them.
+    PREFIXED = "prefixed"
+
+
+def new_resource_id(store_id: str, id_format: IdFormat = IdFormat.UUID) -> str:
+    """A new user, group or membership id in the store's format."""
+    if id_format is IdFormat.UUID:
+        return str(uuid.uuid4())
     prefix = store_id[2:12] if store_id.startswith("d-") else store_id.replace("-", "")[:10]
     return f"{prefix}-{uuid.uuid4()}"
 
@@ -163,6 +209,7 @@ class IdentityStore:
     network_configuration: Json | None = None
     user_count: int = 0
     group_count: int = 0
+    id_format: IdFormat = IdFormat.UUID
 
 
 def _loads(text: str | None) -> Json:

@@ -8,14 +8,17 @@
         ...
 
 While a mock is active, every botocore `identitystore` request to an AWS endpoint, from any
-client and any thread, is answered in-process by the same `Gateway.handle` that the HTTP server
-uses: a botocore `before-send` hook copies the signed request into a `wire.Request` and the
-`wire.Response` back into a botocore response. Other AWS services, and clients given an
-`endpoint_url` of their own, are untouched. Each mock has its own in-memory SQLite database (or
-a Store you pass in) and one identity store created for it (`.store_id`), so each starts empty.
+client (boto3's, botocore's, and aiobotocore's async clients alike) and any thread, is answered
+in-process by the same `Gateway.handle` that the HTTP server uses: a botocore `before-send`
+hook copies the signed request into a `wire.Request` and the `wire.Response` back into a
+botocore response. Other AWS services, and clients given an `endpoint_url` of their own, are
+untouched. Each mock has its own in-memory SQLite database (or a Store you pass in) and one
+identity store created for it (`.store_id`), so each starts empty.
 
 Options, all off by default:
 
+- `id_format="prefixed"` makes the mock's identity stores issue `<10 hex>-<uuid>` ids, as
+  older AWS stores do, instead of bare UUIDs (see docs/compatibility.md).
 - `auto_create_stores=True` creates any well-formed identity store id (the model's
   `IdentityStoreId` pattern, ARNs of this account included) the first time a request names it,
   as moto does; a suite written against moto moves over by changing its decorator.
@@ -43,7 +46,7 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -57,7 +60,7 @@ from idstore import errors, wire
 from idstore.aws import protocol
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
-from idstore.model import now
+from idstore.model import IdFormat, now
 from idstore.store import Store, open_store
 
 __all__ = ["FAULTS", "IdentityStoreMock", "mock_identitystore"]
@@ -105,6 +108,28 @@ FAULTS = frozenset(
 
 _active: list[IdentityStoreMock] = []
 _active_lock = threading.Lock()
+
+
+class _Body(bytes):
+    """A response body that botocore reads as bytes and aiobotocore awaits: its
+    `AioAWSResponse.content` is a coroutine, and its endpoint `await`s it. One object serves
+    both, so the hook needs to know nothing about which library sent the request."""
+
+    def __await__(self) -> Generator[Any, None, bytes]:
+        yield from ()
+        return bytes(self)
+
+
+class _Response(AWSResponse):  # type: ignore[misc]  # botocore is untyped
+    """botocore's response, with the body already in hand (a `_Body`)."""
+
+    def __init__(self, url: str, status: int, headers: Any, body: bytes) -> None:
+        super().__init__(url, status, headers, _Raw(body))
+        self._body = _Body(body)
+
+    @property
+    def content(self) -> _Body:
+        return self._body
 
 
 class _Raw:
@@ -155,8 +180,10 @@ class IdentityStoreMock:
         auto_create_stores: bool = False,
         faults: dict[str, float] | None = None,
         seed: int | None = None,
+        id_format: IdFormat | str = IdFormat.UUID,
     ) -> None:
         self._given_store = store
+        self.id_format = IdFormat(id_format)
         self._db_url = db_url
         self.config = config or Config(db_url=db_url)
         self.auto_create_stores = auto_create_stores
@@ -181,7 +208,7 @@ class IdentityStoreMock:
             raise RuntimeError("this mock is already active")
         self.store = self._given_store or open_store(self._db_url)
         self.gateway = Gateway(self.store, self.config)
-        self.store_id = self.store.create_identity_store(now()).store_id
+        self.store_id = self.store.create_identity_store(now(), id_format=self.id_format).store_id
         self._known_stores = {self.store_id}
         self._random = random.Random(self.seed)
         self.injected = []
@@ -278,7 +305,7 @@ class IdentityStoreMock:
                     query=url.query,
                 )
             )
-        return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
+        return _Response(request.url, response.status, response.headers, response.body)
 
     def _draw_fault(self, target: str) -> errors.IdstoreError | None:
         if not self.faults:
@@ -313,7 +340,7 @@ class IdentityStoreMock:
                     self.store.get_identity_store(store_id)
                 except errors.NotFound:
                     with suppress(errors.Conflict):  # created meanwhile by another thread
-                        self.store.create_identity_store(now(), store_id)
+                        self.store.create_identity_store(now(), store_id, self.id_format)
                 self._known_stores.update((store_id, value))
 
 

@@ -319,6 +319,12 @@ class UserRules:
         if value == "":
             raise InvalidInput(f"Invalid AttributeValue for '{path}'. {_EMPTY}.")
         if len(parts) == 1:
+            # The whole document is an object (or null); checked now, as later operations of
+            # the same request may change its members.
+            if value is not None and not isinstance(value, dict):
+                raise InvalidInput(
+                    f"AttributeValue for '{path}' must be an object, not {json_type(value)}."
+                )
             _set(out, name, value)
             return out
         names = {n.lower(): n for n in ENTERPRISE_ATTRIBUTES}
@@ -326,7 +332,8 @@ class UserRules:
         nested = len(parts) == 3 and attr == MANAGER and parts[2].lower() == MANAGER_VALUE
         if attr is None or len(parts) > 3 or (len(parts) == 3 and not nested):
             raise InvalidInput(f"'{path}' is not an attribute path of the enterprise extension.")
-        document = dict(out.get(name) or {})
+        current = out.get(name)
+        document = dict(current) if isinstance(current, dict) else {}
         _set(document, attr, {MANAGER_VALUE: value} if nested and value is not None else value)
         _set(out, name, document or None)
         return out

@@ -1,7 +1,7 @@
 """The AWS front end, end to end: `Gateway.handle(wire.Request) -> wire.Response`.
 
-    authenticate → parse (target, JSON) → authorize (the key's stores and rights) → throttle →
-    validate against the model → source-IP rules of the store → dispatch to `Operations` →
+    authenticate → parse (target, JSON) → authorize (the key's stores and rights) → validate
+    against the model → source-IP rules of the store → throttle → dispatch to `Operations` →
     serialise the result or the error → one log line
 
 The ASGI app and the in-process test mode both call `handle`, so tests and production share one
@@ -91,6 +91,10 @@ class Gateway:
         self._throttle = Throttle(config.throttle_tps) if config.throttle_tps > 0 else None
         self._sources = AllowedSources("ApiAllowSourceIps", self._network_configuration)
 
+    def authenticate(self, request: wire.Request) -> Principal:
+        """Who signed `request` (raises the domain errors SigV4 refusals map to)."""
+        return self._access.authenticate(request)
+
     def handle(self, request: wire.Request) -> wire.Response:
         started = time.perf_counter()
         request_id = _request_id()
@@ -122,11 +126,14 @@ class Gateway:
         # Rights before validation, as IAM does: a key learns nothing about stores it may not use.
         if principal.read_only or principal.stores is not None:
             authorize(principal, operation, store_id, reading=self._reading, scoped=self._scoped)
-        if self._throttle is not None:
-            self._throttle.take(store_id or "", operation)
         params = self._validator.check_input(operation, params)
-        if store_id is not None and request.client_ip:
-            self._sources.check(store_id, request.client_ip)
+        # After validation, so that throttling buckets and cached stores are keyed by valid
+        # ids only; requests for stores that do not exist share one bucket per operation.
+        known = False
+        if store_id is not None and (request.client_ip or self._throttle is not None):
+            known = self._sources.check(store_id, request.client_ip)
+        if self._throttle is not None:
+            self._throttle.take(store_id if known and store_id else "", operation)
         call = Call(principal.arn, principal.stores)
         result = self.operations.handlers[operation](params, call)
         if operation == "UpdateIdentityStore" and store_id is not None:
@@ -148,7 +155,7 @@ class Gateway:
             store = self._store.get_identity_store(self.operations.store_id(store_id))
         except errors.NotFound:
             return None  # the operation itself reports the unknown store
-        return store.network_configuration
+        return store.network_configuration or {}
 
 
 def _request_id() -> str:

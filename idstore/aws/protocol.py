@@ -9,7 +9,9 @@ that is not a JSON object is `SerializationException`, an oversized body is
 Responses: 200 with the output as JSON, or an error body
 `{"__type", "Message", <modelled members>, "RequestId"}` with the `X-Amzn-ErrorType` header.
 Every client error is HTTP 400, as real AWS answers (the Smithy model's 404/409/... codes are
-not what the service sends); InternalServerException is 500. This module holds the one table
+not what the service sends); InternalServerException is 500 (with `RetryAfterSeconds` and
+the `Retry-After` and `x-amz-retry-after` headers when a retry is safe: botocore's standard
+retry mode honours the last). This module holds the one table
 from domain errors to AWS error shapes.
 """
 
@@ -58,14 +60,24 @@ def success(result: dict[str, Any] | bytes, request_id: str) -> wire.Response:
 
 def failure(error: errors.IdstoreError, request_id: str) -> wire.Response:
     code, status, members = _describe(error)
-    body = {"__type": code, "Message": error.message, **members, "RequestId": request_id}
+    response = error_response(status, code, error.message, request_id, members)
+    if isinstance(error, errors.Throttled | errors.Unavailable):
+        response.headers["retry-after"] = str(error.retry_after)
+    if isinstance(error, errors.Unavailable):  # botocore's standard mode waits this long
+        response.headers["x-amz-retry-after"] = str(error.retry_after * 1000)
+    return response
+
+
+def error_response(
+    status: int, code: str, message: str, request_id: str, members: dict[str, Any] | None = None
+) -> wire.Response:
+    """An error in the AWS JSON shape; also for the HTTP layer's refusals (see app.py)."""
+    body = {"__type": code, "Message": message, **(members or {}), "RequestId": request_id}
     headers = {
         "content-type": CONTENT_TYPE,
         "x-amzn-requestid": request_id,
         "x-amzn-errortype": code,
     }
-    if isinstance(error, errors.Throttled):
-        headers["retry-after"] = str(error.retry_after)
     return wire.Response(status, orjson.dumps(body), headers)
 
 
@@ -93,5 +105,7 @@ def _describe(error: errors.IdstoreError) -> tuple[str, int, dict[str, Any]]:
             return "ThrottlingException", _CLIENT_ERROR, {"RetryAfterSeconds": seconds}
         case errors.Unauthenticated(code=code):
             return code, _CLIENT_ERROR, {}
+        case errors.Unavailable(retry_after=seconds):
+            return "InternalServerException", _SERVER_ERROR, {"RetryAfterSeconds": seconds}
         case _:
             return "InternalServerException", _SERVER_ERROR, {}

@@ -302,7 +302,8 @@ def _from_http_date(value: str) -> str:
 
 
 def _epoch(timestamp: str) -> float:
-    at = _parsed_epoch(timestamp)
+    # The cache below holds only strings of a timestamp's length.
+    at = _parsed_epoch(timestamp) if len(timestamp) == len("20250101T000000Z") else None
     if at is None:
         raise _incomplete("X-Amz-Date must be a valid date and time, as YYYYMMDDTHHMMSSZ.")
     return at

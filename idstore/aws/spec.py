@@ -1,9 +1,12 @@
-"""The identitystore service model, loaded once from the installed botocore.
+"""The identitystore service model, loaded once from the snapshot this build ships.
 
 Everything the AWS front end knows about operations, members and constraints comes from here:
 operation names, input and output shapes, required members, lengths, patterns and error shapes.
 Nothing is restated by hand. What the model does not say (which profile members UpdateUser may
 address, the Identity Center rules) is derived from it in `operations.py`, or kept as data.
+
+The model is idstore's own snapshot of botocore's (see `snapshot.py` for why), read through
+botocore's `ServiceModel`: the installed botocore, whichever release, only supplies the classes.
 """
 
 from __future__ import annotations
@@ -12,13 +15,11 @@ import functools
 from dataclasses import dataclass
 from functools import cached_property
 
-import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-SERVICE = "identitystore"
+from idstore.aws import snapshot
 
-# The operations this build serves first appeared together in botocore 1.44 (see SPEC §1).
-_REQUIRED_OPERATIONS = {"DescribeIdentityStore", "ListIdentityStores", "UpdateIdentityStore"}
+SERVICE = snapshot.SERVICE
 
 
 def lower_camel(name: str) -> str:
@@ -58,13 +59,7 @@ class Spec:
 
 @functools.cache
 def load_spec() -> Spec:
-    """Load the identitystore model from botocore, once per process; refuse a botocore too old
-    to serve it. The model is read-only, so one Spec serves every gateway."""
-    model = botocore.session.get_session().get_service_model(SERVICE)
-    missing = _REQUIRED_OPERATIONS - set(model.operation_names)
-    if missing:
-        raise RuntimeError(
-            f"the installed botocore's identitystore model lacks {sorted(missing)}; "
-            "idstore needs botocore>=1.44.5"
-        )
-    return Spec(model)
+    """Load the snapshot of the identitystore model, once per process. The model is read-only,
+    so one Spec serves every gateway."""
+    model, _ = snapshot.load()
+    return Spec(ServiceModel(model, service_name=SERVICE))

@@ -75,6 +75,78 @@ from idstore.model import now
     default=None,
     help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
 )
+@click.option(
+    "--metrics-allow",
+    metavar="CIDR[,CIDR]",
+    default=None,
+    help="Addresses that may read GET /metrics without a signature when requests are "
+    "authenticated (e.g. a Prometheus server).  [default: $IDSTORE_METRICS_ALLOW, else none]",
+)
+@click.option(
+    "--drain-delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to keep serving after SIGTERM while /ready answers 503, so that a load "
+    "balancer takes the server out first.  [default: $IDSTORE_DRAIN_DELAY, else 0]",
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds in-flight requests get to finish once the server stops accepting "
+    "connections.  [default: $IDSTORE_DRAIN_TIMEOUT, else 30]",
+)
+@click.option(
+    "--max-headers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Header fields in one request; beyond: 431 (SCIM) or ValidationException.  "
+    "[default: $IDSTORE_MAX_HEADERS, else 100]",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Bytes of one request's target and headers; beyond: as --max-headers.  "
+    "[default: $IDSTORE_MAX_HEADER_BYTES, else 65536]",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds for a request (headers and body) to arrive; beyond: 408 and close.  "
+    "[default: $IDSTORE_READ_TIMEOUT, else 30]",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds an idle keep-alive connection stays open.  "
+    "[default: $IDSTORE_KEEP_ALIVE_TIMEOUT, else 5]",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Open connections per process; beyond: 503 at once.  "
+    "[default: $IDSTORE_MAX_CONNECTIONS, else 4096]",
+)
+@click.option(
+    "--scim-max-members",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Members embedded in one SCIM group read.  [default: $IDSTORE_SCIM_MAX_MEMBERS, "
+    "else 1000]",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0, max=3600, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="How long a request may wait for the database (a write lock, a connection); beyond: "
+    "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
+    "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +160,16 @@ def serve(
     max_users: int | None,
     max_groups: int | None,
     max_body_bytes: int | None,
+    metrics_allow: str | None,
+    drain_delay: float | None,
+    drain_timeout: float | None,
+    max_headers: int | None,
+    max_header_bytes: int | None,
+    read_timeout: float | None,
+    keep_alive_timeout: float | None,
+    max_connections: int | None,
+    scim_max_members: int | None,
+    lock_timeout: float | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -104,11 +186,21 @@ def serve(
             max_users_per_store=max_users,
             max_groups_per_store=max_groups,
             max_body_bytes=max_body_bytes,
+            metrics_allow=metrics_allow,
+            drain_delay=drain_delay,
+            drain_timeout=drain_timeout,
+            max_headers=max_headers,
+            max_header_bytes=max_header_bytes,
+            read_timeout=read_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            max_connections=max_connections,
+            scim_max_members=scim_max_members,
+            lock_timeout=lock_timeout,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
-    store = open_db(config.db_url)
+    store = open_db(config.db_url, lock_timeout=config.lock_timeout)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did

@@ -22,7 +22,7 @@ import click
 from idstore.cli.common import db_option, open_db
 from idstore.config import Config
 from idstore.errors import IdstoreError, NotFound
-from idstore.model import now
+from idstore.model import IdentityStore, now
 
 if TYPE_CHECKING:
     from idstore.store import Store
@@ -77,12 +77,22 @@ def export(store_id: str, db_url: str | None, output: IO[bytes]) -> None:
 @store_option
 @db_option
 @click.option("--create", is_flag=True, help="Create the identity store if it does not exist.")
+@click.option(
+    "--atomic",
+    is_flag=True,
+    help="One transaction, all or nothing. It holds the database's write lock until done, so "
+    "a live server's writes wait (and may time out) meanwhile.",
+)
 @click.argument("file", type=click.File("rb"))
-def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) -> None:
+def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file: IO[bytes]) -> None:
     """Import a JSON Lines file (as `idstore export` writes it) into an identity store.
 
     Users and groups are matched by id: new ones are added, existing ones replaced by the
-    file's. Memberships are added unless the user already is in the group. All or nothing.
+    file's. Memberships are added unless the user already is in the group. The whole file is
+    checked before anything is written. The records are then committed in batches of 10,000,
+    so that a server using the database keeps serving writes; if the import fails midway, the
+    batches before the failure stay in (run the fixed file again: importing is a merge).
+    --atomic: all or nothing.
     """
     from idstore.transfer import ImportFailed, Reader, import_records
 
@@ -91,16 +101,28 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
     store = open_db(db_url)
     started = time.perf_counter()
     try:
-        _ensure_store(store, store_id, create=create)
-        reader = Reader(store_id, actor=f"arn:aws:iam::{config.account_id}:root", at=now())
+        target = _ensure_store(store, store_id, create=create)
+        reader = Reader(
+            store_id,
+            actor=f"arn:aws:iam::{config.account_id}:root",
+            at=now(),
+            id_format=target.id_format,
+        )
         with progress("Reading  ", _size(file)) as step:
             records = reader.read(file, step)
         total = len(records.users) + len(records.groups) + len(records.memberships)
         with progress("Importing", total) as step:
-            counts = import_records(store, store_id, records, progress=step)
+            counts = import_records(store, store_id, records, progress=step, atomic=atomic)
     except ImportFailed as failed:
         where = f"{name}:{failed.line}" if failed.line else name
-        raise click.ClickException(f"{where}: {failed.message} (nothing was imported)") from None
+        done = failed.done
+        what = (
+            "nothing was imported"
+            if done is None
+            else f"the {done.users} users, {done.groups} groups and {done.memberships} "
+            "memberships before it were imported; importing the fixed file again completes it"
+        )
+        raise click.ClickException(f"{where}: {failed.message} ({what})") from None
     except IdstoreError as error:
         raise click.ClickException(error.message) from error
     finally:
@@ -112,9 +134,9 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
     )
 
 
-def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
+def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore:
     try:
-        store.get_identity_store(store_id)
+        return store.get_identity_store(store_id)
     except NotFound:
         if not create:
             raise
@@ -125,7 +147,7 @@ def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
         Validator(spec).check(spec.shape("IdentityStoreId"), store_id, "identityStoreId")
         if store_id.startswith("arn:"):
             raise click.ClickException("--store must be an identity store id, not an ARN") from None
-        store.create_identity_store(now(), store_id)
+        return store.create_identity_store(now(), store_id)
 
 
 def _size(file: IO[bytes]) -> int | None:

@@ -72,7 +72,8 @@ from idstore.store.scim import MemberChange
 
 log = logging.getLogger("idstore.scim")
 
-_PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?")
+# DOTALL: a resource id may hold a newline (%0A); it is still a SCIM path, answered by SCIM.
+_PREFIX = re.compile(r"/([^/]+)/scim/v2(?:/(.*))?", re.DOTALL)
 # AWS: at most 100 membership changes in one PatchGroup (and members in one CreateGroup).
 MAX_MEMBER_CHANGES = 100
 
@@ -96,6 +97,7 @@ _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
     UnsupportedMediaType: (415, None),
     errors.Throttled: (429, None),
     NotImplementedHere: (501, None),
+    errors.Unavailable: (503, None),
     errors.InternalError: (500, None),
 }
 
@@ -105,6 +107,17 @@ Result = tuple[int, Json | None, dict[str, str]]
 def is_scim_path(path: str) -> bool:
     """Whether a request path is under `/{IdentityStoreId}/scim/v2`."""
     return _PREFIX.fullmatch(path) is not None
+
+
+def error_response(
+    status: int, detail: str, request_id: str, scim_type: str | None = None
+) -> wire.Response:
+    """A SCIM error (RFC 7644 §3.12); also for the HTTP layer's refusals (see app.py)."""
+    body: Json = {"schemas": [ERROR], "status": str(status), "detail": detail}
+    if scim_type is not None:
+        body["scimType"] = scim_type
+    headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
+    return wire.Response(status, orjson.dumps(body), headers)
 
 
 def _status(error: IdstoreError) -> tuple[int, str | None]:
@@ -131,7 +144,8 @@ class ScimService:
         self._users = users
         self._groups = groups
         self._sources = AllowedSources(
-            "ScimAllowSourceIps", lambda sid: store.get_identity_store(sid).network_configuration
+            "ScimAllowSourceIps",
+            lambda sid: store.get_identity_store(sid).network_configuration or {},
         )
 
     # -- the request -------------------------------------------------------------------------
@@ -157,15 +171,12 @@ class ScimService:
         status, scim_type = _status(error)
         if status >= 500:
             log.error("SCIM request %s: %s", request_id, error.message)
-        body: Json = {"schemas": [ERROR], "status": str(status), "detail": error.message}
-        if scim_type is not None:
-            body["scimType"] = scim_type
-        headers = {"content-type": "application/scim+json", "x-amzn-requestid": request_id}
+        response = error_response(status, error.message, request_id, scim_type)
         if status == 401:
-            headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
-        if isinstance(error, errors.Throttled):
-            headers["retry-after"] = str(error.retry_after)
-        return wire.Response(status, orjson.dumps(body), headers)
+            response.headers["www-authenticate"] = 'Bearer realm="idstore-scim"'
+        if isinstance(error, errors.Throttled | errors.Unavailable):
+            response.headers["retry-after"] = str(error.retry_after)
+        return response
 
     def _handle(self, request: wire.Request) -> Result:
         match = _PREFIX.fullmatch(request.path)
@@ -387,9 +398,10 @@ class _Call:
         else:
             page = queries.everything(self.store, self.store_id, terms, start, count)
         resources = [projection.apply(USERS, user_view(u, self.base)) for u in page.users]
-        with_members = projection.wants(GROUPS, "members")
+        # Lists embed no members (as AWS's, whose group reads embed none): a page then costs
+        # what its `count` says, however large the groups (see docs/limits.md).
         resources += [
-            projection.apply(GROUPS, self._group_view(g, with_members)) for g in page.groups
+            projection.apply(GROUPS, self._group_view(g, with_members=False)) for g in page.groups
         ]
         return 200, self._listing(page.total, start, resources), {}
 
@@ -446,9 +458,11 @@ class _Call:
     # -- groups ------------------------------------------------------------------------------
 
     def _group_view(self, group: GroupRecord, with_members: bool) -> Json:
-        members = (
-            self.store.group_member_ids(self.store_id, group.group_id) if with_members else None
-        )
+        """The group's view, with at most `scim_max_members` members when `with_members`."""
+        members = None
+        if with_members:
+            limit = self.service.config.scim_max_members
+            members = self.store.group_member_ids(self.store_id, group.group_id, limit)
         return group_view(group, self.base, members)
 
     def _group(self, group: GroupRecord, status: int = 200) -> Result:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 # The newest migration's revision id (tests/store/test_migrations.py checks it).
-HEAD = "0003"
+HEAD = "0004"
 
 _LOCATION = str(Path(__file__).with_name("migrations"))
 # An arbitrary constant that names idstore's migration lock among advisory locks.
@@ -45,6 +45,13 @@ def head() -> str:
     from alembic.script import ScriptDirectory
 
     return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+def known_revisions() -> set[str]:
+    """Every revision id this version of idstore has a migration for."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def current(engine: Engine) -> str | None:

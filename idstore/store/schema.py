@@ -57,6 +57,9 @@ identity_stores = Table(
     # Counters kept in the same transaction as every create and delete, for O(1) quota checks.
     Column("user_count", Integer, nullable=False, server_default="0"),
     Column("group_count", Integer, nullable=False, server_default="0"),
+    # The form of the ids the store issues (model.IdFormat), fixed at creation. Stores made
+    # before there was a choice issued prefixed ids, and keep doing so.
+    Column("id_format", String(16), nullable=False, server_default="prefixed"),
     UniqueConstraint("store_id"),
 )
 

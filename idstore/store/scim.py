@@ -28,6 +28,7 @@ from idstore.model import (
     GroupData,
     GroupRecord,
     IdentityStore,
+    IdFormat,
     Page,
     UserRecord,
     dump_json,
@@ -38,6 +39,7 @@ from idstore.model import (
 from idstore.store.host import StoreHost
 from idstore.store.schema import group_external_ids, groups, memberships, users
 from idstore.store.sql import Connection
+from idstore.store.statements import id_format_of
 from idstore.store.statements import param as _p
 
 T = TypeVar("T")
@@ -61,6 +63,7 @@ _MEMBER_IDS = (
     .join(groups, groups.c.seq == memberships.c.group_seq)
     .where(groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id"))
     .order_by(memberships.c.seq)
+    .limit(_p("limit"))
 )
 
 _GROUP_FOR_UPDATE = (
@@ -159,7 +162,13 @@ class _Members:
         self._group_seq = group_seq
         self._actor = actor
         self._at = at
+        self._format: IdFormat | None = None
         self.changes = 0
+
+    def _id_format(self) -> IdFormat:
+        if self._format is None:
+            self._format = id_format_of(self._conn, self._store_id)
+        return self._format
 
     def apply(self, change: MemberChange) -> None:
         if change.kind == "add":
@@ -194,7 +203,7 @@ class _Members:
         self._conn.run(
             _INSERT_MEMBERSHIP,
             store_id=self._store_id,
-            membership_id=new_resource_id(self._store_id),
+            membership_id=new_resource_id(self._store_id, self._id_format()),
             group_seq=self._group_seq,
             user_seq=user_seq,
             group_id=self._group_id,
@@ -242,11 +251,20 @@ class ScimQueries:
                 return total, []
         return total, self.list_groups(store_id, after, count).items
 
-    def group_member_ids(self: _Host, store_id: str, group_id: str) -> list[str]:
-        """The user ids of a group's members, in the order they were added."""
+    def group_member_ids(
+        self: _Host, store_id: str, group_id: str, limit: int | None = None
+    ) -> list[str]:
+        """The user ids of a group's members (the first `limit`, if given), in the order they
+        were added."""
 
         def work(conn: Connection) -> list[str]:
-            rows = conn.all(_MEMBER_IDS, store_id=store_id, group_id=group_id)
+            everyone = 2**62  # LIMIT NULL means "no limit" to PostgreSQL, an error to SQLite
+            rows = conn.all(
+                _MEMBER_IDS,
+                store_id=store_id,
+                group_id=group_id,
+                limit=everyone if limit is None else limit,
+            )
             return [str(r[0]) for r in rows]
 
         return self._read(work)

@@ -4,6 +4,7 @@
 keyword arguments: see sql.py). The audit and value column lists are those every write of a
 user or group sets; the look-ups find a user or group id by a unique key, for the Store's
 GetUserId/GetGroupId and for naming the record at fault after a failed import.
+`id_format_of` reads the form of id a store issues, for the writers that create memberships.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from idstore.store.schema import group_external_ids, groups, user_external_ids, users
+from idstore.model import IdFormat
+from idstore.store.schema import (
+    group_external_ids,
+    groups,
+    identity_stores,
+    user_external_ids,
+    users,
+)
+from idstore.store.sql import Connection
 
 
 def param(name: str) -> Any:
@@ -55,3 +64,14 @@ GROUP_BY_EXTERNAL_ID = (
         group_external_ids.c.key == param("key"),
     )
 )
+
+_ID_FORMAT = select(identity_stores.c.id_format).where(
+    identity_stores.c.store_id == param("store_id")
+)
+
+
+def id_format_of(conn: Connection, store_id: str) -> IdFormat:
+    """The form of the ids `store_id` issues (UUID for a store that does not exist: the caller
+    reports the missing store)."""
+    value = conn.scalar(_ID_FORMAT, store_id=store_id)
+    return IdFormat.UUID if value is None else IdFormat(value)

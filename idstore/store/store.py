@@ -5,8 +5,11 @@ Contract, for every public method:
 - It is one database transaction (a read is one statement, or a few on its miss path). Writes
   begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL they run at READ COMMITTED and lock
   what they read-modify-write (`FOR UPDATE`).
-- Transient failures (serialization failures, deadlocks, a busy SQLite file, a dropped
-  connection) are retried here, a few times with a short random backoff; callers never retry.
+- Failures after which the transaction certainly did not commit (serialization failures,
+  deadlocks, a connection dropped before COMMIT) are retried, a few times with a short random
+  backoff; a COMMIT whose connection dropped is looked up, not rerun blindly; waits for locks
+  and connections end at a deadline with `Unavailable` (see transactions.py). Callers never
+  retry.
 - Invariants are the database's: uniqueness violations surface as `Conflict`, missing referenced
   rows as `NotFound`, and nothing is half-written.
 - Every query is scoped by `store_id`. A miss on a resource then checks whether the identity
@@ -22,10 +25,7 @@ The statements below are SQLAlchemy Core, compiled once per dialect and run thro
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import random
-import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,11 +36,11 @@ from sqlalchemy import Engine, Table, delete, func, insert, select, update
 from idstore.errors import (
     Conflict,
     ConflictReason,
-    IdstoreError,
     InternalError,
     NotFound,
     QuotaExceeded,
     ResourceType,
+    Unavailable,
 )
 from idstore.model import (
     Audit,
@@ -48,6 +48,7 @@ from idstore.model import (
     GroupData,
     GroupRecord,
     IdentityStore,
+    IdFormat,
     Json,
     Membership,
     Page,
@@ -87,20 +88,22 @@ from idstore.store.statements import (
     USER_BY_EXTERNAL_ID,
     USER_BY_NAME,
     USER_VALUES,
+    id_format_of,
 )
 from idstore.store.statements import param as _p
 from idstore.store.tokens import ScimTokens
+from idstore.store.transactions import Transactions, unexpected_constraint
 
 T = TypeVar("T")
 
-_RETRIES = 8
 _UNIQUENESS: ConflictReason = "UNIQUENESS_CONSTRAINT_VIOLATION"
 
-# What each constraint means to a client when a write breaks it.
+# What each constraint means to a client when a write breaks it: AWS's own wording where it is
+# on record (tests/aws/test_messages.py cites the sources), a plain sentence otherwise.
 _CONFLICTS = {
     "uq_users_store_id_user_name_key": "A user with this UserName already exists.",
     "uq_users_store_id_email_key": "A user with this email address already exists.",
-    "uq_groups_store_id_display_name_key": "A group with this DisplayName already exists.",
+    "uq_groups_store_id_display_name_key": "Duplicate GroupDisplayName",
     "uq_user_external_ids_store_id_key": "A user with this ExternalId already exists.",
     "uq_group_external_ids_store_id_key": "A group with this ExternalId already exists.",
     "uq_memberships_group_seq_user_seq": "The user is already a member of the group.",
@@ -117,6 +120,7 @@ _STORE_COLUMNS = [
     identity_stores.c.network_configuration,
     identity_stores.c.user_count,
     identity_stores.c.group_count,
+    identity_stores.c.id_format,
 ]
 _USER_COLUMNS = [
     users.c.seq,
@@ -152,7 +156,9 @@ _LIST_STORES = (
     .order_by(identity_stores.c.seq)
     .limit(_p("limit"))
 )
-_INSERT_STORE = insert(identity_stores).values(store_id=_p("store_id"), created_at=_p("created_at"))
+_INSERT_STORE = insert(identity_stores).values(
+    store_id=_p("store_id"), created_at=_p("created_at"), id_format=_p("id_format")
+)
 _UPDATE_NETWORK = (
     update(identity_stores)
     .where(identity_stores.c.store_id == _p("store_id"))
@@ -169,7 +175,9 @@ def _counter(column: str, delta: int, *, limited: bool) -> Any:
     col = identity_stores.c[column]
     query = update(identity_stores).where(identity_stores.c.store_id == _p("store_id"))
     if limited:
-        query = query.where(col < _p("limit"))
+        # An increment is a create: it returns the store's id format for the new id, so that
+        # a create costs no extra statement.
+        query = query.where(col < _p("limit")).returning(identity_stores.c.id_format)
     return query.values({column: col + delta})
 
 
@@ -361,6 +369,7 @@ def _store_of(row: Row) -> IdentityStore:
         network_configuration=None if config is None else orjson.loads(config),
         user_count=row[4],
         group_count=row[5],
+        id_format=IdFormat(row[6]),
     )
 
 
@@ -432,10 +441,31 @@ def _put_external_ids(
 class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
     """All persistent state. Thread-safe; one instance per process and database."""
 
-    def __init__(self, engine: Engine, *, shared_connection: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        shared_connection: bool = False,
+        lock_timeout: float = dialects.DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
         self._engine = engine
         self._pool = Pool(engine, shared=shared_connection)
         self._dbapi = engine.dialect.loaded_dbapi
+        self._in_memory = shared_connection
+        # SQLite files: connections that never wait, for reads on the server's event loop.
+        nonblocking = (
+            Pool(engine, shared=False, busy_ms=0)
+            if engine.dialect.name == "sqlite" and not shared_connection
+            else None
+        )
+        self.transactions = Transactions(
+            self._pool, nonblocking, self._dbapi, lock_timeout=lock_timeout
+        )
+
+    @property
+    def in_memory(self) -> bool:
+        """An in-memory SQLite database (one connection, no other process can lock it)."""
+        return self._in_memory
 
     @property
     def engine(self) -> Engine:
@@ -447,55 +477,23 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
 
     def close(self) -> None:
         self._pool.close()
+        self.transactions.close()
         self._engine.dispose()
 
     # -- transactions ------------------------------------------------------------------------
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        pool = self._pool
-        for attempt in range(_RETRIES):
-            conn = pool.acquire()
-            try:
-                return work(conn)
-            except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
-                    continue
-                raise
-            finally:
-                pool.release(conn)
-        raise InternalError("the read could not be completed")  # pragma: no cover
+        return self.transactions.read(work)
 
     def _write(
         self,
         work: Callable[[Connection], T],
         on_missing_reference: Callable[[], Exception] | None = None,
     ) -> T:
-        """Run `work` in one write transaction, retrying transient failures."""
-        pool = self._pool
-        for attempt in range(_RETRIES):
-            conn = pool.acquire()
-            try:
-                conn.begin()
-                try:
-                    result = work(conn)
-                    conn.commit()
-                except BaseException:
-                    if not conn.broken:
-                        conn.rollback()
-                    raise
-                return result
-            except IdstoreError:
-                raise
-            except self._dbapi.IntegrityError as error:
-                raise self._integrity(error, on_missing_reference) from None
-            except self._dbapi.Error as error:
-                if attempt + 1 < _RETRIES and dialects.is_transient(error, broken=conn.broken):
-                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
-                    continue
-                raise
-            finally:
-                pool.release(conn)
-        raise InternalError("the transaction could not be completed")  # pragma: no cover
+        """Run `work` in one write transaction (see transactions.py for retries and waits)."""
+        return self.transactions.write(
+            work, lambda error: self._integrity(error, on_missing_reference)
+        )
 
     def _integrity(
         self, error: BaseException, on_missing_reference: Callable[[], Exception] | None
@@ -505,16 +503,19 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
         if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()
-        return InternalError(f"an unexpected constraint failed: {name}")
+        return unexpected_constraint(name)
 
     # -- identity stores ---------------------------------------------------------------------
 
-    def create_identity_store(self, at: datetime, store_id: str | None = None) -> IdentityStore:
-        """A new, empty identity store (with a fresh id unless one is given)."""
+    def create_identity_store(
+        self, at: datetime, store_id: str | None = None, id_format: IdFormat = IdFormat.UUID
+    ) -> IdentityStore:
+        """A new, empty identity store (with a fresh id unless one is given) that issues ids
+        in `id_format`."""
         sid = store_id or new_store_id()
 
         def work(conn: Connection) -> IdentityStore:
-            conn.run(_INSERT_STORE, store_id=sid, created_at=to_ms(at))
+            conn.run(_INSERT_STORE, store_id=sid, created_at=to_ms(at), id_format=id_format.value)
             return self._require_store(conn, sid)
 
         return self._write(work)
@@ -573,27 +574,31 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
         self._require_store(conn, store_id)
         return NotFound(kind, rid)
 
-    def _count(
-        self, conn: Connection, store_id: str, column: str, delta: int, limit: int = 0
-    ) -> None:
-        """Change a store's user or group counter, enforcing the quota on increments."""
-        if conn.run(_COUNT[column, delta], store_id=store_id, limit=limit) == 0:
+    def _count(self, conn: Connection, store_id: str, column: str) -> None:
+        """Decrement a store's user or group counter (a delete)."""
+        if conn.run(_COUNT[column, -1], store_id=store_id, limit=0) == 0:
+            self._require_store(conn, store_id)
+
+    def _claim(self, conn: Connection, store_id: str, column: str, limit: int) -> IdFormat:
+        """Increment a store's user or group counter within the quota (a create); return the
+        form of id the store issues."""
+        rows = conn.all(_COUNT[column, 1], store_id=store_id, limit=limit)
+        if not rows:
             self._require_store(conn, store_id)
             noun = "users" if column == "user_count" else "groups"
             raise QuotaExceeded(f"The identity store already holds the maximum of {limit} {noun}.")
+        return IdFormat(rows[0][0])
 
     # -- users -------------------------------------------------------------------------------
 
     def create_user(
         self, store_id: str, data: UserData, *, actor: str, at: datetime, max_users: int
     ) -> UserRecord:
-        user_id = new_resource_id(store_id)
         audit = Audit.new(actor, at)
         attributes = dump_json(data.attributes)
         extensions = dump_json(data.extensions) if data.extensions else None
         values = {
             "store_id": store_id,
-            "user_id": user_id,
             "user_name_key": data.user_name_key,
             "email_key": data.email_key,
             "revision": 1,
@@ -604,8 +609,9 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
         }
 
         def work(conn: Connection) -> UserRecord:
-            self._count(conn, store_id, "user_count", 1, max_users)
-            seq = conn.scalar(_INSERT_USER, **values)
+            id_format = self._claim(conn, store_id, "user_count", max_users)
+            user_id = new_resource_id(store_id, id_format)
+            seq = conn.scalar(_INSERT_USER, user_id=user_id, **values)
             _put_external_ids(conn, user_external_ids, store_id, seq, data.external_ids)
             return UserRecord(store_id, user_id, seq, 1, data.status, audit, attributes, extensions)
 
@@ -713,7 +719,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
         """Delete a user and, through the foreign keys, its memberships and external ids."""
 
         def work(conn: Connection) -> None:
-            self._count(conn, store_id, "user_count", -1)
+            self._count(conn, store_id, "user_count")
             row = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
             if row is None:
                 raise NotFound("USER", user_id)
@@ -727,12 +733,10 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
     def create_group(
         self, store_id: str, data: GroupData, *, actor: str, at: datetime, max_groups: int
     ) -> GroupRecord:
-        group_id = new_resource_id(store_id)
         audit = Audit.new(actor, at)
         attributes = dump_json(data.attributes)
         values = {
             "store_id": store_id,
-            "group_id": group_id,
             "display_name_key": data.display_name_key,
             "revision": 1,
             "attributes": attributes,
@@ -740,8 +744,9 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
         }
 
         def work(conn: Connection) -> GroupRecord:
-            self._count(conn, store_id, "group_count", 1, max_groups)
-            seq = conn.scalar(_INSERT_GROUP, **values)
+            id_format = self._claim(conn, store_id, "group_count", max_groups)
+            group_id = new_resource_id(store_id, id_format)
+            seq = conn.scalar(_INSERT_GROUP, group_id=group_id, **values)
             _put_external_ids(conn, group_external_ids, store_id, seq, data.external_ids)
             return GroupRecord(store_id, group_id, seq, 1, audit, attributes)
 
@@ -836,7 +841,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
 
     def delete_group(self, store_id: str, group_id: str, *, expected_revision: str | None) -> None:
         def work(conn: Connection) -> None:
-            self._count(conn, store_id, "group_count", -1)
+            self._count(conn, store_id, "group_count")
             row = conn.one(_GROUP_SEQ, store_id=store_id, group_id=group_id)
             if row is None:
                 raise NotFound("GROUP", group_id)
@@ -850,11 +855,11 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
     def create_membership(
         self, store_id: str, group_id: str, user_id: str, *, actor: str, at: datetime
     ) -> Membership:
-        membership_id = new_resource_id(store_id)
         audit = Audit.new(actor, at)
 
         def work(conn: Connection) -> Membership:
             user_seq, group_seq = self._user_and_group(conn, store_id, user_id, group_id)
+            membership_id = new_resource_id(store_id, id_format_of(conn, store_id))
             seq = conn.scalar(
                 _INSERT_MEMBERSHIP,
                 store_id=store_id,
@@ -976,8 +981,12 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
         value = self._read(lambda conn: conn.scalar(_GET_SETTING, name=name))
         if value is not None:
             return str(value)
-        with contextlib.suppress(InternalError):  # another process inserted it first
+        try:
             self._write(lambda conn: conn.run(_INSERT_SETTING, name=name, value=default()))
+        except Unavailable:
+            raise
+        except InternalError:
+            pass  # another process inserted it first
         return str(self._read(lambda conn: conn.scalar(_GET_SETTING, name=name)))
 
     def counts(self) -> dict[str, int]:

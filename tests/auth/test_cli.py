@@ -212,6 +212,8 @@ class Served:
                     return self
             except OSError:
                 time.sleep(0.05)
+        self.proc.kill()  # leave no server (and, with --workers, no respawning children)
+        self.proc.communicate()
         raise AssertionError("the server did not start")
 
     def __exit__(self, *exc: object) -> None:

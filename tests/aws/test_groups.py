@@ -24,7 +24,7 @@ def test_create_group_returns_ids_arn_and_revision(client: Any, store_id: str) -
     out = without_metadata(client.create_group(IdentityStoreId=store_id, DisplayName="Eng"))
     assert set(out) == {"IdentityStoreId", "GroupId", "GroupArn", "Revision"}
     assert out["IdentityStoreId"] == store_id
-    assert re.fullmatch(f"{store_id[2:]}-{UUID4}", out["GroupId"])
+    assert re.fullmatch(UUID4, out["GroupId"])
     assert out["GroupArn"] == f"arn:aws:identitystore:::group/{out['GroupId']}"
     assert re.fullmatch(r"[0-9]+", out["Revision"])
 

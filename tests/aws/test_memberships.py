@@ -60,7 +60,7 @@ def test_create_group_membership_output(
     )
     assert set(out) == {"IdentityStoreId", "MembershipId", "MembershipArn"}
     assert out["IdentityStoreId"] == store_id
-    assert re.fullmatch(f"{store_id[2:]}-{UUID4}", out["MembershipId"])
+    assert re.fullmatch(UUID4, out["MembershipId"])
     assert out["MembershipArn"] == f"arn:aws:identitystore:::membership/{out['MembershipId']}"
 
 

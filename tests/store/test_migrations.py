@@ -48,3 +48,35 @@ def test_memory_databases_are_migrated_and_independent() -> None:
 def test_the_head_constant_is_alembics_head() -> None:
     # Opening a current database skips alembic by comparing with migrate.HEAD.
     assert migrate.head() == migrate.HEAD
+
+
+def test_stores_made_before_0004_keep_issuing_prefixed_ids(file_db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from idstore.model import IdFormat, UserData, now
+
+    engine = dialects.create_engine_for(file_db_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0003")
+            conn.execute(
+                text("INSERT INTO identity_stores (store_id, created_at) VALUES (:s, 0)"),
+                {"s": "d-00000000cd"},
+            )
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == migrate.head()
+    finally:
+        engine.dispose()
+    store = open_store(file_db_url)
+    try:
+        assert store.get_identity_store("d-00000000cd").id_format is IdFormat.PREFIXED
+        user = store.create_user(
+            "d-00000000cd", UserData({"UserName": "a"}), actor="x", at=now(), max_users=9
+        )
+        assert user.user_id.startswith("00000000cd-")
+        assert store.create_identity_store(now()).id_format is IdFormat.UUID
+    finally:
+        store.delete_identity_store("d-00000000cd")
+        store.close()

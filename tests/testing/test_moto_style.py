@@ -47,7 +47,7 @@ def test_create_group() -> None:
     )
     assert created["IdentityStoreId"] == store_id
     group_id = created["GroupId"]
-    assert uuid.UUID(group_id.split("-", 1)[1])
+    assert uuid.UUID(group_id)
     described = client.describe_group(IdentityStoreId=store_id, GroupId=group_id)
     assert described["DisplayName"] == "test_group"
     assert described["Description"] == "desc"

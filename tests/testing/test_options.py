@@ -52,12 +52,7 @@ def test_any_well_formed_store_id_is_created_on_first_use(store: Store) -> None:
         assert client.list_groups(IdentityStoreId=uuid_form)["Groups"] == []
         arn = "arn:aws:identitystore::000000000000:identitystore/d-00000000ff"
         assert client.list_groups(IdentityStoreId=arn)["Groups"] == []
-        ids = {
-            s["IdentityStoreId"]
-            for s in client.get_paginator("list_identity_stores")
-            .paginate()
-            .search("IdentityStores[]")
-        }
+        ids = {s.store_id for s in store.list_identity_stores(None, 100).items}
         assert {"d-1234567890", "d-abcdef0123", uuid_form, "d-00000000ff"} <= ids
 
 
@@ -70,8 +65,8 @@ def test_malformed_ids_and_other_accounts_are_not_created(store: Store) -> None:
         other = "arn:aws:identitystore::123456789012:identitystore/d-00000000ee"
         with pytest.raises(client.exceptions.ResourceNotFoundException):
             client.list_users(IdentityStoreId=other)
-        listed = client.list_identity_stores()["IdentityStores"]
-        assert [s["IdentityStoreId"] for s in listed] == [mock.store_id]
+        listed = store.list_identity_stores(None, 100).items
+        assert [s.store_id for s in listed] == [mock.store_id]
 
 
 def test_threads_racing_to_create_one_store_all_succeed(store: Store) -> None:
