@@ -49,7 +49,7 @@ class OpenAccess:
     def __init__(self, account_id: str) -> None:
         self._account_id = account_id
 
-    def authenticate(self, request: wire.Request) -> Principal:
+    def authenticate(self, request: wire.Request, service: str = "identitystore") -> Principal:
         key = access_key_id(request)
         if key is None:
             return Principal(f"arn:aws:iam::{self._account_id}:root")

@@ -4,6 +4,12 @@
     against the model → source-IP rules of the store → throttle → dispatch to `Operations` →
     serialise the result or the error → one log line
 
+The same endpoint also serves the calls Identity Center tools make before identitystore: STS
+GetCallerIdentity (`aws/sts.py`) and sso-admin's instance operations (`aws/ssoadmin.py`).
+`aws/services.py` tells from the request which API it is for; those two are authenticated by
+the same authenticator (signed for their own signing names), logged the same way, and answered
+in their own error shapes.
+
 The ASGI app and the in-process test mode both call `handle`, so tests and production share one
 code path. Nothing escapes it: a domain error becomes its AWS error shape, and anything
 unexpected is logged with its traceback and answered as InternalServerException (500), with no
@@ -29,7 +35,10 @@ from idstore import errors, wire
 from idstore.aws import protocol
 from idstore.aws.access import OpenAccess, Principal, authorize, reading_operations
 from idstore.aws.operations import Call, Operations
+from idstore.aws.services import api_of
 from idstore.aws.spec import Spec, load_spec
+from idstore.aws.ssoadmin import SsoAdmin
+from idstore.aws.sts import Sts
 from idstore.aws.throttle import Throttle
 from idstore.aws.validate import Validator
 from idstore.config import Config
@@ -41,7 +50,7 @@ requests_log = logging.getLogger("idstore.requests")
 
 
 class Authenticator(Protocol):
-    def authenticate(self, request: wire.Request) -> Principal: ...
+    def authenticate(self, request: wire.Request, service: str = ...) -> Principal: ...
 
 
 def authenticator_for(store: Store, config: Config) -> Authenticator:
@@ -90,6 +99,8 @@ class Gateway:
         )
         self._throttle = Throttle(config.throttle_tps) if config.throttle_tps > 0 else None
         self._sources = AllowedSources("ApiAllowSourceIps", self._network_configuration)
+        self._sts = Sts(self._access.authenticate, config.account_id, config.max_body_bytes)
+        self._sso_admin = SsoAdmin(store, config, self._sources)
 
     def authenticate(self, request: wire.Request) -> Principal:
         """Who signed `request` (raises the domain errors SigV4 refusals map to)."""
@@ -99,6 +110,12 @@ class Gateway:
         started = time.perf_counter()
         request_id = _request_id()
         trace = _Trace()
+        api = api_of(request)
+        if api != "identitystore":
+            response = self._other(api, request, request_id, trace)
+            if requests_log.isEnabledFor(logging.INFO):
+                _log(request, response, request_id, trace, started)
+            return response
         try:
             response = protocol.success(self._handle(request, trace), request_id)
         except errors.IdstoreError as error:
@@ -139,6 +156,22 @@ class Gateway:
         if operation == "UpdateIdentityStore" and store_id is not None:
             self._sources.forget(store_id)  # this process sees its own change at once
         return result
+
+    def _other(
+        self, api: str, request: wire.Request, request_id: str, trace: _Trace
+    ) -> wire.Response:
+        """An STS or sso-admin request, answered in that API's shapes."""
+        if api == "sts":
+            response, trace.operation, trace.principal = self._sts.handle(request, request_id)
+            return response
+        try:
+            principal = self._access.authenticate(request, "sso")
+        except errors.IdstoreError as error:
+            return protocol.failure(error, request_id)
+        trace.principal = principal.arn
+        outcome = self._sso_admin.handle(request, request_id, principal)
+        trace.operation, trace.store = outcome.operation, outcome.store
+        return outcome.response
 
     def _store_named(self, params: dict[str, Any]) -> str | None:
         """The identity store id a request names (from an id or an ARN), before validation."""

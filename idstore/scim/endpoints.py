@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -40,9 +41,11 @@ from idstore import errors, wire
 from idstore.config import Config
 from idstore.errors import IdstoreError, InvalidInput, NotFound, summarise
 from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, now
-from idstore.scim import discovery, patch, queries, tokens
+from idstore.scim import cursors, discovery, patch, queries, tokens
 from idstore.scim.filter import parse_filter
 from idstore.scim.problems import (
+    InvalidCount,
+    InvalidCursor,
     InvalidFilter,
     InvalidPath,
     InvalidSyntax,
@@ -79,6 +82,8 @@ MAX_MEMBER_CHANGES = 100
 
 _ERRORS: dict[type[IdstoreError], tuple[int, str | None]] = {
     InvalidFilter: (400, "invalidFilter"),
+    InvalidCursor: (400, "invalidCursor"),
+    InvalidCount: (400, "invalidCount"),
     InvalidPath: (400, "invalidPath"),
     NoTarget: (400, "noTarget"),
     Mutability: (400, "mutability"),
@@ -146,6 +151,9 @@ class ScimService:
         self._sources = AllowedSources(
             "ScimAllowSourceIps",
             lambda sid: store.get_identity_store(sid).network_configuration or {},
+        )
+        self.cursors = cursors.Cursors(
+            store.setting("scim-cursor-key", lambda: secrets.token_hex(32)).encode()
         )
 
     # -- the request -------------------------------------------------------------------------
@@ -390,6 +398,8 @@ class _Call:
 
     def _listed(self, kind: str | None, params: dict[str, Any], projection: Projection) -> Result:
         terms = self._filter(params)
+        if "cursor" in params:
+            return self._cursor_listed(kind, params, terms, projection)
         start, count = self._page(params)
         if kind == "users":
             page = queries.users(self.store, self.store_id, terms, start, count)
@@ -397,13 +407,48 @@ class _Call:
             page = queries.groups(self.store, self.store_id, terms, start, count)
         else:
             page = queries.everything(self.store, self.store_id, terms, start, count)
-        resources = [projection.apply(USERS, user_view(u, self.base)) for u in page.users]
+        resources = self._resources_of(page.users, page.groups, projection)
+        return 200, self._listing(page.total, start, resources), {}
+
+    def _cursor_listed(
+        self, kind: str | None, params: dict[str, Any], terms: Any, projection: Projection
+    ) -> Result:
+        """A cursor-paged listing (RFC 9865; see scim/cursors.py)."""
+        if params.get("startindex") not in (None, ""):
+            raise InvalidInput("Page with either 'startIndex' or 'cursor', not both.")
+        cursor = params["cursor"]
+        if cursor is not None and not isinstance(cursor, str):
+            raise InvalidCursor("'cursor' must be a string (empty for the first page).")
+        try:
+            count = self._integer(params.get("count"), "count", discovery.MAX_RESULTS)
+        except InvalidInput as error:
+            raise InvalidCount(error.message) from None
+        count = min(max(0, count), discovery.MAX_RESULTS)
+        text = params.get("filter")
+        binding = (self.store_id, kind or "all", text.strip() if isinstance(text, str) else "")
+        start = self.service.cursors.verify(cursor, *binding) if cursor else None
+        page = queries.cursor_page(self.store, self.store_id, kind, terms, start, count)
+        resources = self._resources_of(page.users, page.groups, projection)
+        listing: Json = {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": page.total,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+        if page.next is not None:
+            listing["nextCursor"] = self.service.cursors.issue(page.next, *binding)
+        return 200, listing, {}
+
+    def _resources_of(
+        self, users: list[UserRecord], groups: list[GroupRecord], projection: Projection
+    ) -> list[Json]:
+        resources = [projection.apply(USERS, user_view(u, self.base)) for u in users]
         # Lists embed no members (as AWS's, whose group reads embed none): a page then costs
         # what its `count` says, however large the groups (see docs/limits.md).
         resources += [
-            projection.apply(GROUPS, self._group_view(g, with_members=False)) for g in page.groups
+            projection.apply(GROUPS, self._group_view(g, with_members=False)) for g in groups
         ]
-        return 200, self._listing(page.total, start, resources), {}
+        return resources
 
     # -- users -------------------------------------------------------------------------------
 

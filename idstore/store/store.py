@@ -67,6 +67,7 @@ from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
 from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
+from idstore.store.instances import DELETE_INSTANCE_NAME, InstanceNames
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -438,7 +439,7 @@ def _put_external_ids(
         )
 
 
-class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
+class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, InstanceNames):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(
@@ -558,6 +559,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys):
             self._require_store(conn, store_id)
             for statement in _DELETE_STORE_ROWS:
                 conn.run(statement, store_id=store_id)
+            conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
             conn.run(_DELETE_STORE, store_id=store_id)
 
         self._write(work)
