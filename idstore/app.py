@@ -107,19 +107,19 @@ class App:
         self.scim = ScimService(
             store, config, users=self.aws.operations.users, groups=self.aws.operations.groups
         )
-        self.draining = False
-        # An OpenTelemetry tracer (idstore/tracing.py), or None: no tracing, no cost.
-        self.tracer = tracer if tracer is not None else tracer_from_environment()
-        self.metrics = Metrics(
-            {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
-            lambda: store_sizes(store),
-        )
         self.console = ConsoleService(
             store,
             config,
             users=self.aws.operations.users,
             groups=self.aws.operations.groups,
             issue_token=functools.partial(scim_tokens.issue, store),
+        )
+        self.draining = False
+        # An OpenTelemetry tracer (idstore/tracing.py), or None: no tracing, no cost.
+        self.tracer = tracer if tracer is not None else tracer_from_environment()
+        self.metrics = Metrics(
+            {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
+            lambda: store_sizes(store),
         )
         self._metrics_networks = config.metrics_networks()
         # Where requests run (see the module docstring); threads=0: all on the loop.
@@ -180,10 +180,7 @@ class App:
             client_ip=client[0] if client else None,
         )
         if is_console_path(path):
-            # A page takes milliseconds to render: off the event loop, whatever the database.
-            secure = scope.get("scheme") == "https"
-            response = await asyncio.to_thread(self.console.handle, request, secure=secure)
-            await _respond(send, response)
+            await _respond(send, await self._console(request, scope))
             return
         scim = is_scim_path(path)
         handler: Handler = self.scim.handle if scim else self.aws.handle
@@ -230,6 +227,19 @@ class App:
         loop = asyncio.get_running_loop()
         deadline = arrived + self._lock_timeout
         return await loop.run_in_executor(pool, self._transactions.by, deadline, handler, request)
+
+    async def _console(self, request: wire.Request, scope: Scope) -> wire.Response:
+        """A console page: on a write thread (a page reads and writes, and takes milliseconds to
+        render), or on the loop for an in-memory database, like every other request there."""
+        handler = functools.partial(self.console.handle, secure=scope.get("scheme") == "https")
+        if self._all_inline:
+            return handler(request)
+        assert self._writes is not None
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self._lock_timeout
+        return await loop.run_in_executor(
+            self._writes, self._transactions.by, deadline, handler, request
+        )
 
     async def _operational(self, path: str, scope: Scope) -> wire.Response:
         """GET /ready or GET /metrics; both read the database off the event loop."""

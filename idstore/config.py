@@ -213,6 +213,7 @@ _POSITIVE = (
     "keep_alive_timeout",
     "max_connections",
     "scim_max_members",
+    "console_session_seconds",
 )
 
 
