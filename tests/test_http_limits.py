@@ -197,9 +197,10 @@ def test_huge_header_sections_are_refused_at_once_while_others_are_served(
     server = serve()
     repeated = b"".join(b"X-Filler: " + b"a" * 1000 + b"\r\n" for _ in range(20_000))
     one_huge = b"X-Huge: " + b"a" * (1024 * 1024) + b"\r\n"
+    tiny = b"X: 1\r\n" * 40_000  # many fields in few socket reads
     with Bystander(server, store_id) as bystander:
         time.sleep(0.2)
-        for extra in (repeated, one_huge):
+        for extra in (repeated, one_huge, tiny):
             request = aws_request("ListIdentityStores", {}, extra)
             elapsed, status, headers, body = refused_within(server.port, request)
             assert elapsed < 1.0
@@ -215,6 +216,12 @@ def test_huge_header_sections_are_refused_at_once_while_others_are_served(
             assert elapsed < 1.0
             assert status == 431
             assert orjson.loads(body)["status"] == "431"
+        # A huge request target counts too.
+        huge_target = b"GET /" + b"a" * (1024 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        elapsed, status, headers, _ = refused_within(server.port, huge_target)
+        assert elapsed < 1.0
+        assert status == 400
+        assert headers["x-amzn-errortype"] == "ValidationException"
         time.sleep(0.2)
     assert bystander.failures == []
     assert bystander.calls > 5
