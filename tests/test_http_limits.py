@@ -268,6 +268,7 @@ def test_throttling_keeps_no_memory_per_unvalidated_store_id(serve: Any) -> None
         ]
         statuses += pipelined(server.port, batch, connections=4, depth=2)
     grown = rss_mb(server) - before
+    print(f"memory: {before:.1f} MB before, +{grown:.1f} MB after 3,000 requests")
     assert statuses == Counter({400: 3000})
     assert grown < 50, f"the server grew by {grown:.0f} MB"
 
@@ -301,6 +302,7 @@ def test_caches_stop_growing_whatever_store_ids_clients_send(serve: Any) -> None
     middle = rss_mb(server)
     assert round_of(100_000) == Counter({400: 100_000})
     end = rss_mb(server)
+    print(f"memory: {start:.1f} MB, +{middle - start:.1f} MB, then +{end - middle:.1f} MB")
     assert end - start < 50, f"two rounds grew the server by {end - start:.0f} MB"
     assert end - middle < 10, f"the second round grew the server by {end - middle:.0f} MB"
 
