@@ -68,7 +68,7 @@ from idstore.scim.rules import GroupRules, UserRules
 from idstore.scim.schema import ERROR, GROUPS, LIST_RESPONSE, USERS
 from idstore.sources import AllowedSources
 from idstore.store import Store
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 log = logging.getLogger("idstore.scim")
 
@@ -208,6 +208,17 @@ class ScimService:
     @property
     def config(self) -> Config:
         return self._config
+
+
+def _not_a_member(missing: NotFound) -> IdstoreError:
+    """What a missing user among a group's members is to a SCIM client (anything else that
+    is missing stays NotFound)."""
+    if missing.resource_type != "USER":
+        return missing
+    return InvalidInput(
+        f"A member is not a user of this identity store: {missing.resource_id or '?'} "
+        "(groups hold users only)."
+    )
 
 
 def _has(body: Json, name: str) -> bool:
@@ -479,12 +490,7 @@ class _Call:
                 max_member_changes=MAX_MEMBER_CHANGES,
             )
         except NotFound as missing:
-            if missing.resource_type != "USER":
-                raise
-            raise InvalidInput(
-                f"A member is not a user of this identity store: {missing.resource_id or '?'} "
-                "(groups hold users only)."
-            ) from None
+            raise _not_a_member(missing) from None
 
     def _create_group(self) -> Result:
         view = canonical_view(GROUPS, self._body())
@@ -492,22 +498,18 @@ class _Call:
         ids = member_ids(view.get("members"))
         if len(ids) > MAX_MEMBER_CHANGES:
             raise InvalidInput(f"A group can be created with at most {MAX_MEMBER_CHANGES} members.")
-        group = self.store.create_group(
-            self.store_id,
-            data,
-            actor=ACTOR,
-            at=now(),
-            max_groups=self.service.config.max_groups_per_store,
-        )
-        if ids:
-            # Two transactions: if a member turns out not to be a user, undo the creation.
-            try:
-                group = self._change_group(
-                    group.group_id, lambda _: None, [MemberChange("add", tuple(ids))]
-                )
-            except BaseException:
-                self.store.delete_group(self.store_id, group.group_id, expected_revision=None)
-                raise
+        try:
+            # One transaction: the group appears with its members, or not at all.
+            group = self.store.create_group(
+                self.store_id,
+                data,
+                actor=ACTOR,
+                at=now(),
+                max_groups=self.service.config.max_groups_per_store,
+                member_ids=ids,
+            )
+        except NotFound as missing:
+            raise _not_a_member(missing) from None
         return self._group(group, 201)
 
     def _put_group(self, group_id: str) -> Result:

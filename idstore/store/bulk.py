@@ -41,12 +41,12 @@ from idstore.model import (
     Membership,
     UserData,
     UserRecord,
-    UserStatus,
     dump_json,
     external_id_key,
 )
 from idstore.store import dialects
 from idstore.store.host import StoreHost
+from idstore.store.rows import GROUP, MEMBERSHIP, USER, group_of, membership_of, user_of
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -71,6 +71,14 @@ from idstore.store.statements import param as _p
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Keyed(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+K = TypeVar("K", bound=_Keyed)
 
 BATCH = 10_000  # rows per executemany, and per progress report
 CACHE_MIB = 256  # SQLite's page cache during an import (measured: 3x faster than the default)
@@ -278,37 +286,14 @@ _MEMBERSHIP_PAIR = select(memberships.c.group_id, memberships.c.user_id).where(
     memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
 )
 
-_USER_COLUMNS = [
-    users.c.seq,
-    users.c.user_id,
-    users.c.revision,
-    users.c.status,
-    users.c.attributes,
-    users.c.extensions,
-    *(users.c[c] for c in AUDIT),
-]
-_GROUP_COLUMNS = [
-    groups.c.seq,
-    groups.c.group_id,
-    groups.c.revision,
-    groups.c.attributes,
-    *(groups.c[c] for c in AUDIT),
-]
-_MEMBERSHIP_COLUMNS = [
-    memberships.c.seq,
-    memberships.c.membership_id,
-    memberships.c.group_id,
-    memberships.c.user_id,
-    *(memberships.c[c] for c in AUDIT),
-]
 _USERS_PAGE = (
-    select(*_USER_COLUMNS)
+    USER.select()
     .where(users.c.store_id == _p("store_id"), users.c.seq > _p("after"))
     .order_by(users.c.seq)
     .limit(_p("limit"))
 )
 _GROUPS_PAGE = (
-    select(*_GROUP_COLUMNS)
+    GROUP.select()
     .where(groups.c.store_id == _p("store_id"), groups.c.seq > _p("after"))
     .order_by(groups.c.seq)
     .limit(_p("limit"))
@@ -317,7 +302,7 @@ _GROUPS_PAGE = (
 # seq) index, and a store-wide walk in seq order would sort the whole store's memberships for
 # every page.
 _GROUP_MEMBERSHIPS_PAGE = (
-    select(*_MEMBERSHIP_COLUMNS)
+    MEMBERSHIP.select()
     .where(memberships.c.group_seq == _p("owner"), memberships.c.seq > _p("after"))
     .order_by(memberships.c.seq)
     .limit(_p("limit"))
@@ -334,10 +319,6 @@ def _audit_values(audit: Audit) -> dict[str, Any]:
         "updated_at": audit.updated_ms,
         "updated_by": audit.updated_by,
     }
-
-
-def _audit(row: Row, start: int) -> Audit:
-    return Audit(row[start], row[start + 1], row[start + 2], row[start + 3])
 
 
 def _user_row(store_id: str, user: BulkUser) -> dict[str, Any]:
@@ -547,19 +528,13 @@ class BulkTransfer:
             conn.begin_snapshot()
             try:
                 self._require_store(conn, store_id)
-                yield from _pages(
-                    conn, _USERS_PAGE, lambda r: _user(store_id, r), store_id=store_id
-                )
+                yield from _pages(conn, _USERS_PAGE, user_of, store_id=store_id)
                 group_seqs = []
-                for group in _pages(
-                    conn, _GROUPS_PAGE, lambda r: _group(store_id, r), store_id=store_id
-                ):
+                for group in _pages(conn, _GROUPS_PAGE, group_of, store_id=store_id):
                     group_seqs.append(group.seq)
                     yield group
                 for seq in group_seqs:
-                    yield from _pages(
-                        conn, _GROUP_MEMBERSHIPS_PAGE, lambda r: _membership(store_id, r), owner=seq
-                    )
+                    yield from _pages(conn, _GROUP_MEMBERSHIPS_PAGE, membership_of, owner=seq)
             finally:
                 conn.rollback()
 
@@ -591,48 +566,13 @@ def _check_references(
 
 
 def _pages(
-    conn: Connection, statement: Any, convert: Callable[[Row], T], **params: Any
-) -> Iterator[T]:
-    """Every row of a keyset-paged statement (`after` is the last row's seq, its first column)."""
+    conn: Connection, statement: Any, convert: Callable[[Row], K], **params: Any
+) -> Iterator[K]:
+    """Every record of a keyset-paged statement (`after`: the last record's seq)."""
     after = 0
     while True:
-        rows = conn.all(statement, after=after, limit=PAGE, **params)
-        yield from map(convert, rows)
-        if len(rows) < PAGE:
+        records = [convert(row) for row in conn.all(statement, after=after, limit=PAGE, **params)]
+        yield from records
+        if len(records) < PAGE:
             return
-        after = rows[-1][0]
-
-
-def _user(store_id: str, row: Row) -> UserRecord:
-    return UserRecord(
-        store_id=store_id,
-        user_id=row[1],
-        seq=row[0],
-        revision=row[2],
-        status=UserStatus(row[3]),
-        audit=_audit(row, 6),
-        attributes_json=row[4],
-        extensions_json=row[5],
-    )
-
-
-def _group(store_id: str, row: Row) -> GroupRecord:
-    return GroupRecord(
-        store_id=store_id,
-        group_id=row[1],
-        seq=row[0],
-        revision=row[2],
-        audit=_audit(row, 4),
-        attributes_json=row[3],
-    )
-
-
-def _membership(store_id: str, row: Row) -> Membership:
-    return Membership(
-        store_id=store_id,
-        membership_id=row[1],
-        seq=row[0],
-        group_id=row[2],
-        user_id=row[3],
-        audit=_audit(row, 4),
-    )
+        after = records[-1].seq
