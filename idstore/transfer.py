@@ -399,11 +399,18 @@ def import_records(
     records: Records,
     *,
     progress: Callable[[int], None] | None = None,
+    create_at: datetime | None = None,
 ) -> ImportCounts:
-    """Write checked records in one transaction; ImportFailed names the line at fault."""
+    """Write checked records in one transaction (creating the store in it, if missing, with
+    `create_at`); ImportFailed names the line at fault."""
     try:
         return store.import_records(
-            store_id, records.users, records.groups, records.memberships, progress=progress
+            store_id,
+            records.users,
+            records.groups,
+            records.memberships,
+            progress=progress,
+            create_at=create_at,
         )
     except RecordError as error:
         raise _failed(records, error) from None

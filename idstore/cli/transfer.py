@@ -91,13 +91,15 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
     store = open_db(db_url)
     started = time.perf_counter()
     try:
-        _ensure_store(store, store_id, create=create)
+        missing = _missing_store(store, store_id, create=create)
         reader = Reader(store_id, actor=f"arn:aws:iam::{config.account_id}:root", at=now())
         with progress("Reading  ", _size(file)) as step:
             records = reader.read(file, step)
         total = len(records.users) + len(records.groups) + len(records.memberships)
         with progress("Importing", total) as step:
-            counts = import_records(store, store_id, records, progress=step)
+            # A missing store is created in the import's transaction: all or nothing.
+            created = now() if missing else None
+            counts = import_records(store, store_id, records, progress=step, create_at=created)
     except ImportFailed as failed:
         where = f"{name}:{failed.line}" if failed.line else name
         raise click.ClickException(f"{where}: {failed.message} (nothing was imported)") from None
@@ -112,9 +114,11 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
     )
 
 
-def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
+def _missing_store(store: Store, store_id: str, *, create: bool) -> bool:
+    """Whether the store must be created (checking its id first); NotFound without `create`."""
     try:
         store.get_identity_store(store_id)
+        return False
     except NotFound:
         if not create:
             raise
@@ -125,7 +129,7 @@ def _ensure_store(store: Store, store_id: str, *, create: bool) -> None:
         Validator(spec).check(spec.shape("IdentityStoreId"), store_id, "identityStoreId")
         if store_id.startswith("arn:"):
             raise click.ClickException("--store must be an identity store id, not an ARN") from None
-        store.create_identity_store(now(), store_id)
+        return True
 
 
 def _size(file: IO[bytes]) -> int | None:

@@ -28,9 +28,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import BigInteger, String, Table, bindparam, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from idstore.errors import Conflict, IdstoreError, NotFound
 from idstore.model import (
@@ -43,6 +53,7 @@ from idstore.model import (
     UserRecord,
     dump_json,
     external_id_key,
+    to_ms,
 )
 from idstore.store import dialects
 from idstore.store.host import StoreHost
@@ -257,6 +268,9 @@ _LOCK_STORE = (
     .where(identity_stores.c.store_id == _p("store_id"))
     .values(user_count=identity_stores.c.user_count)
 )
+_INSERT_STORE = identity_stores.insert().values(
+    store_id=_p("store_id"), created_at=_p("created_at")
+)
 _GET_COUNTS = select(identity_stores.c.user_count, identity_stores.c.group_count).where(
     identity_stores.c.store_id == _p("store_id")
 )
@@ -400,10 +414,13 @@ class BulkTransfer:
         memberships: Sequence[BulkMembership],
         *,
         progress: Callable[[int], None] | None = None,
+        create_at: datetime | None = None,
     ) -> ImportCounts:
         """Merge the records into the store in one transaction (see the module docstring).
 
-        Raises NotFound for a missing store, RecordError for a membership whose user or group
+        With `create_at`, a store that does not exist is created (at that time) in the same
+        transaction, so a failed import leaves no empty store behind. Raises NotFound for a
+        missing store (without `create_at`), RecordError for a membership whose user or group
         is neither among the records nor in the store, and Conflict for a uniqueness violation
         (`find_conflict` then names the record). `progress(n)` is called as records are written.
         """
@@ -435,7 +452,9 @@ class BulkTransfer:
 
         def load(conn: Connection) -> ImportCounts:
             if conn.run(_LOCK_STORE, store_id=store_id) == 0:
-                raise NotFound("IDENTITY_STORE", store_id)
+                if create_at is None:
+                    raise NotFound("IDENTITY_STORE", store_id)
+                conn.run(_INSERT_STORE, store_id=store_id, created_at=to_ms(create_at))
             had_users, had_groups = conn.one(_GET_COUNTS, store_id=store_id) or (0, 0)
             batches = _Batches(conn, progress)
             batches.run(_upsert_user(dialect), users, one(_user_row), report=True)
