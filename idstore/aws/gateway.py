@@ -1,8 +1,8 @@
 """The AWS front end, end to end: `Gateway.handle(wire.Request) -> wire.Response`.
 
-    authenticate → parse (target, JSON) → authorize (the key's stores and rights) → throttle →
-    validate against the model → source-IP rules of the store → dispatch to `Operations` →
-    serialise the result or the error → one log line
+    body size → authenticate → parse (target, JSON) → authorize (the key's stores and rights)
+    → throttle → validate against the model → source-IP rules of the store → dispatch to
+    `Operations` → serialise the result or the error → one log line
 
 The ASGI app and the in-process test mode both call `handle`, so tests and production share one
 code path. Nothing escapes it: a domain error becomes its AWS error shape, and anything
@@ -109,13 +109,11 @@ class Gateway:
         return response
 
     def _handle(self, request: wire.Request, trace: _Trace) -> dict[str, Any] | bytes:
+        protocol.check_size(request, self.config.max_body_bytes)  # before the signature
         principal = self._access.authenticate(request)
         trace.principal = principal.arn
         operation, params = protocol.parse(
-            request,
-            self.spec.target_prefix,
-            self.spec.operation_names,
-            self.config.max_body_bytes,
+            request, self.spec.target_prefix, self.spec.operation_names
         )
         trace.operation = operation
         store_id = trace.store = self._store_named(params)
