@@ -32,6 +32,7 @@ import orjson
 from idstore import wire
 from idstore.aws.gateway import Gateway
 from idstore.config import Config
+from idstore.forwarded import ForwardedHeaders
 from idstore.scim.endpoints import ScimService, is_scim_path
 from idstore.store import Store, open_store
 
@@ -57,6 +58,7 @@ class App:
         self.scim = ScimService(
             store, config, users=self.aws.operations.users, groups=self.aws.operations.groups
         )
+        self._forwarded = ForwardedHeaders(config.trusted_proxies, config.proxy_header)
         inline = store.dialect == "sqlite" if threads is None else threads == 0
         self._pool = (
             None
@@ -94,14 +96,14 @@ class App:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
-        client = scope.get("client")
+        peer = scope.get("client")
         request = wire.Request(
             method=method,
             path=path,
             headers=headers,
             body=body,
             query=scope.get("query_string", b"").decode("latin-1"),
-            client_ip=client[0] if client else None,
+            client_ip=self._forwarded.client(peer[0] if peer else None, headers),
         )
         handler: Handler = self.scim.handle if is_scim_path(path) else self.aws.handle
         if self._pool is None:
@@ -198,6 +200,10 @@ def serve(
         "lifespan": "on",
         "server_header": False,
         "log_config": _log_config(log_level),
+        # uvicorn would believe X-Forwarded-For from any loopback peer (its default
+        # forwarded_allow_ips): the App reads forwarded headers itself, from the proxies
+        # the configuration names only (idstore/forwarded.py).
+        "proxy_headers": False,
     }
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.

@@ -3,11 +3,13 @@
 Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
 the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
 IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES.
+IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
+IDSTORE_TRUSTED_PROXIES (comma-separated), IDSTORE_PROXY_HEADER.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -20,6 +22,8 @@ DEFAULT_PORT = 8765
 # How requests are authenticated (SPEC §10): "none" accepts any credentials (local mode),
 # "sigv4" verifies signatures made with access keys from `idstore keys create`.
 AUTH_MODES = ("none", "sigv4")
+# The header a trusted reverse proxy puts the client's address in (see docs/reverse-proxy.md).
+PROXY_HEADERS = ("x-forwarded-for", "forwarded")
 
 
 def default_db_url(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
@@ -52,12 +56,29 @@ class Config:
     server_key_file: str | None = None
     # Requests per second per (identity store, operation) in each process; 0: no throttling.
     throttle_tps: float = 0.0
+    # The reverse proxies (addresses or CIDR blocks) whose `proxy_header` names the client;
+    # none: forwarded headers are ignored, the TCP peer is the client (docs/reverse-proxy.md).
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if self.throttle_tps < 0:
             raise ValueError("throttle_tps must be 0 (off) or a positive number")
+        proxies = tuple(p.strip() for p in self.trusted_proxies if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxies must be IP addresses or CIDR blocks, not {proxy!r}"
+                ) from None
+        object.__setattr__(self, "trusted_proxies", proxies)  # also from JSON's lists
+        if self.proxy_header not in PROXY_HEADERS:
+            raise ValueError(
+                f"proxy_header must be one of {', '.join(PROXY_HEADERS)}, not {self.proxy_header!r}"
+            )
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
@@ -84,6 +105,10 @@ class Config:
         for name, (key, kind) in _NUMBER_VARIABLES.items():
             if env.get(name):
                 values[key] = _number(name, env[name], kind)
+        if env.get("IDSTORE_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(env["IDSTORE_TRUSTED_PROXIES"].split(","))
+        if env.get("IDSTORE_PROXY_HEADER"):
+            values["proxy_header"] = env["IDSTORE_PROXY_HEADER"].lower()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ import click
 from idstore import __version__
 from idstore.cli.common import db_option, open_db
 from idstore.cli.keys import open_server_key, server_key_option
-from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, Config
+from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, PROXY_HEADERS, Config
 from idstore.model import now
 
 
@@ -75,6 +75,21 @@ from idstore.model import now
     default=None,
     help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
 )
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="CIDRS",
+    help="Reverse proxies (comma-separated addresses or CIDR blocks) whose --proxy-header "
+    "names the client; from any other peer, forwarded headers are ignored (see "
+    "docs/reverse-proxy.md).  [default: $IDSTORE_TRUSTED_PROXIES, else none]",
+)
+@click.option(
+    "--proxy-header",
+    type=click.Choice(PROXY_HEADERS, case_sensitive=False),
+    default=None,
+    help="The header the trusted proxies set.  [default: $IDSTORE_PROXY_HEADER, else "
+    "x-forwarded-for]",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +103,8 @@ def serve(
     max_users: int | None,
     max_groups: int | None,
     max_body_bytes: int | None,
+    trusted_proxies: str | None,
+    proxy_header: str | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -104,6 +121,8 @@ def serve(
             max_users_per_store=max_users,
             max_groups_per_store=max_groups,
             max_body_bytes=max_body_bytes,
+            trusted_proxies=None if trusted_proxies is None else tuple(trusted_proxies.split(",")),
+            proxy_header=proxy_header and proxy_header.lower(),
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
