@@ -11,21 +11,19 @@ detail in the body.
 
 Authentication follows `Config.auth` unless an authenticator is given: `OpenAccess` (local
 mode) or `SigV4Access`. Each request is logged as one JSON object on the `idstore.requests`
-logger (INFO): request id, operation, identity store, principal, client address, status, error
-code and latency. Nothing from the body is logged, so neither are secrets, signatures nor
-members the model marks sensitive; when INFO is off, the line is not even built.
+logger (INFO, idstore/requestlog.py): request id, operation, identity store, principal, client
+address, status, error code and latency. Nothing from the body is logged, so neither are
+secrets, signatures nor members the model marks sensitive; when INFO is off, the line is not
+even built.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any, Protocol
 
-import orjson
-
-from idstore import errors, wire
+from idstore import errors, requestlog, wire
 from idstore.aws import protocol
 from idstore.aws.access import OpenAccess, Principal, authorize, reading_operations
 from idstore.aws.operations import Call, Operations
@@ -37,7 +35,6 @@ from idstore.sources import AllowedSources
 from idstore.store import Store
 
 log = logging.getLogger("idstore.aws")
-requests_log = logging.getLogger("idstore.requests")
 
 
 class Authenticator(Protocol):
@@ -93,7 +90,7 @@ class Gateway:
 
     def handle(self, request: wire.Request) -> wire.Response:
         started = time.perf_counter()
-        request_id = _request_id()
+        request_id = requestlog.request_id()
         trace = _Trace()
         try:
             response = protocol.success(self._handle(request, trace), request_id)
@@ -104,7 +101,7 @@ class Gateway:
             response = protocol.failure(
                 errors.InternalError("The server could not complete the request."), request_id
             )
-        if requests_log.isEnabledFor(logging.INFO):
+        if requestlog.enabled():
             _log(request, response, request_id, trace, started)
         return response
 
@@ -149,12 +146,6 @@ class Gateway:
         return store.network_configuration
 
 
-def _request_id() -> str:
-    """A random (version 4) UUID, formatted; a few times cheaper than `str(uuid.uuid4())`."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-
-
 def _log(
     request: wire.Request,
     response: wire.Response,
@@ -172,6 +163,5 @@ def _log(
         "client_ip": request.client_ip,
         "status": response.status,
         "error": response.headers.get("x-amzn-errortype"),
-        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
     }
-    requests_log.info(orjson.dumps(line).decode())
+    requestlog.write(line, started)
