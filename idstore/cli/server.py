@@ -128,6 +128,7 @@ def serve(
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
     store = open_db(config.db_url)
+    _warn_if_readable(config.db_url)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did
@@ -153,6 +154,19 @@ def serve(
         sys.stdout.flush()
 
     run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+def _warn_if_readable(db_url: str) -> None:
+    """Warn about database files other users of the machine can read: they hold every profile
+    and the sealed secrets. (New databases are created 0600; an existing file keeps its mode.)"""
+    from idstore.store.files import readable_by_others
+
+    for path, mode in readable_by_others(db_url):
+        click.echo(
+            f"Warning: {path} is readable by other users (mode {mode:04o}); it holds every "
+            f"profile and the sealed secrets. Restrict it: chmod 600 {path}",
+            err=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:

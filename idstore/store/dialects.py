@@ -1,11 +1,12 @@
 """The only place that tells SQLite from PostgreSQL.
 
 - `create_engine_for(url)`: the engine for a URL. `postgresql://` means psycopg 3. SQLite gets
-  WAL, foreign keys, a busy timeout and `synchronous` (NORMAL by default: a committed write
-  survives a crash of the process, which is what `kill -9` tests; `FULL` also survives power
-  loss, at the price of an fsync per commit; set `IDSTORE_SQLITE_SYNCHRONOUS`). The driver's
-  own transaction handling is switched off so that we can send `BEGIN IMMEDIATE` for writes:
-  a writer takes the lock up front instead of failing to upgrade a read lock later.
+  its file created 0600 (files.py), WAL, foreign keys, a busy timeout and `synchronous`
+  (NORMAL by default: a committed write survives a crash of the process, which is what
+  `kill -9` tests; `FULL` also survives power loss, at the price of an fsync per commit; set
+  `IDSTORE_SQLITE_SYNCHRONOUS`). The driver's own transaction handling is switched off so
+  that we can send `BEGIN IMMEDIATE` for writes: a writer takes the lock up front instead of
+  failing to upgrade a read lock later.
 - `constraint_of(error)`: which constraint a driver's IntegrityError names, on either dialect.
 - `is_transient(error)`: whether the whole transaction may simply be run again (PostgreSQL
   serialization failures and deadlocks, SQLite's busy lock, a dropped connection).
@@ -23,6 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
+
+from idstore.store import files
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -68,6 +71,9 @@ def create_engine_for(url: str) -> Engine:
         )
         _configure_sqlite(engine, synchronous="OFF", wal=False)
     else:
+        path = files.database_file(url)
+        if path is not None:
+            files.create_private(path)  # before SQLite makes it world-readable (files.py)
         engine = create_engine(u, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, synchronous=_sqlite_synchronous(), wal=True)
     return engine
