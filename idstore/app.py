@@ -6,9 +6,10 @@ This is the only module that knows about ASGI and the web server. It routes by p
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
-and copies each request into a `wire.Request` for the front end's `handle`. It is a bare ASGI
-callable rather than a framework app: there are three routes, and a request should cost the
-least the server allows (the performance target is a fraction of a bare ASGI app's rate).
+and copies each request into a `wire.Request` for the front end's `handle`, with the client's
+address (forwarded headers believed only from the configured proxies: forwarded.py). It is a
+bare ASGI callable rather than a framework app: there are three routes, and a request should
+cost the least the server allows (the performance target is a fraction of a bare ASGI app's rate).
 
 SQLite requests run on the event loop: each is a few hundred microseconds of local work, and a
 hop to a thread would cost more than it saves. PostgreSQL requests wait on the network, so they
