@@ -7,10 +7,11 @@ IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES, IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN
 IDSTORE_DRAIN_TIMEOUT, the HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES,
 IDSTORE_READ_TIMEOUT, IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS,
 IDSTORE_SCIM_MAX_MEMBERS (every limit, its default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT
-(docs/durability.md) and IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md). One variable is read
+(docs/durability.md), IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md), IDSTORE_TRUSTED_PROXIES
+(comma-separated) and IDSTORE_PROXY_HEADER (docs/reverse-proxy.md). One variable is read
 elsewhere, each time an engine is created: IDSTORE_SQLITE_SYNCHRONOUS (`store/dialects.py`), a
-SQLite setting that only the SQLite engine has a use for. Docs:
-docs/reference/configuration.md lists them all.
+SQLite setting that only the SQLite engine has a use for. Docs: docs/reference/configuration.md
+lists them all.
 
 `database_url` turns what a user gives as the database (`--db`, IDSTORE_DB) into a URL: a plain
 file path, relative or absolute, is a SQLite file; `sqlite:///...` and `postgresql://...` URLs
@@ -33,6 +34,8 @@ DEFAULT_PORT = 8765
 # How requests are authenticated (docs/behaviour.md#access): "none" accepts any credentials (local
 # mode), "sigv4" verifies signatures made with access keys from `idstore keys create`.
 AUTH_MODES = ("none", "sigv4")
+# The header a trusted reverse proxy puts the client's address in (see docs/reverse-proxy.md).
+PROXY_HEADERS = ("x-forwarded-for", "forwarded")
 
 
 # The URL schemes a database may have (SQLAlchemy's names: a driver may follow a "+").
@@ -125,6 +128,10 @@ class Config:
     lock_timeout: float = 5.0
     # How long an admin console session lasts after sign-in (see docs/console.md).
     console_session_seconds: int = 8 * 3600
+    # The reverse proxies (addresses or CIDR blocks) whose `proxy_header` names the client;
+    # none: forwarded headers are ignored, the TCP peer is the client (docs/reverse-proxy.md).
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
@@ -141,6 +148,19 @@ class Config:
             raise ValueError("lock_timeout must be more than 0 and at most 3600 seconds")
         if self.console_session_seconds < 1:
             raise ValueError("console_session_seconds must be at least 1")
+        proxies = tuple(p.strip() for p in self.trusted_proxies if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxies must be IP addresses or CIDR blocks, not {proxy!r}"
+                ) from None
+        object.__setattr__(self, "trusted_proxies", proxies)  # also from JSON's lists
+        if self.proxy_header not in PROXY_HEADERS:
+            raise ValueError(
+                f"proxy_header must be one of {', '.join(PROXY_HEADERS)}, not {self.proxy_header!r}"
+            )
 
     def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """The networks `metrics_allow` names."""
@@ -178,6 +198,10 @@ class Config:
         for name, (key, kind) in _NUMBER_VARIABLES.items():
             if env.get(name):
                 values[key] = _number(name, env[name], kind)
+        if env.get("IDSTORE_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(env["IDSTORE_TRUSTED_PROXIES"].split(","))
+        if env.get("IDSTORE_PROXY_HEADER"):
+            values["proxy_header"] = env["IDSTORE_PROXY_HEADER"].lower()
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "db_url" in overrides and overrides["db_url"] is not None:
             values["db_url"] = database_url(str(overrides["db_url"]))

@@ -11,7 +11,7 @@ import click
 from idstore import __version__
 from idstore.cli.common import db_option, open_db
 from idstore.cli.keys import open_server_key, server_key_option
-from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, Config
+from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, PROXY_HEADERS, Config
 from idstore.model import now
 
 
@@ -147,6 +147,21 @@ from idstore.model import now
     "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
     "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
 )
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="CIDRS",
+    help="Reverse proxies (comma-separated addresses or CIDR blocks) whose --proxy-header "
+    "names the client; from any other peer, forwarded headers are ignored (see "
+    "docs/reverse-proxy.md).  [default: $IDSTORE_TRUSTED_PROXIES, else none]",
+)
+@click.option(
+    "--proxy-header",
+    type=click.Choice(PROXY_HEADERS, case_sensitive=False),
+    default=None,
+    help="The header the trusted proxies set.  [default: $IDSTORE_PROXY_HEADER, else "
+    "x-forwarded-for]",
+)
 def serve(
     host: str,
     port: int,
@@ -170,6 +185,8 @@ def serve(
     max_connections: int | None,
     scim_max_members: int | None,
     lock_timeout: float | None,
+    trusted_proxies: str | None,
+    proxy_header: str | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -196,11 +213,14 @@ def serve(
             max_connections=max_connections,
             scim_max_members=scim_max_members,
             lock_timeout=lock_timeout,
+            trusted_proxies=None if trusted_proxies is None else tuple(trusted_proxies.split(",")),
+            proxy_header=proxy_header and proxy_header.lower(),
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
     store = open_db(config.db_url, lock_timeout=config.lock_timeout)
+    _warn_if_readable(config.db_url)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did
@@ -225,6 +245,19 @@ def serve(
         sys.stdout.flush()
 
     run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+def _warn_if_readable(db_url: str) -> None:
+    """Warn about database files other users of the machine can read: they hold every profile
+    and the sealed secrets. (New databases are created 0600; an existing file keeps its mode.)"""
+    from idstore.store.files import readable_by_others
+
+    for path, mode in readable_by_others(db_url):
+        click.echo(
+            f"Warning: {path} is readable by other users (mode {mode:04o}); it holds every "
+            f"profile and the sealed secrets. Restrict it: chmod 600 {path}",
+            err=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:

@@ -37,7 +37,7 @@ from idstore.scim import resources
 from idstore.scim.filter import AttrRef, Eq, Path, Select, parse_path
 from idstore.scim.problems import InvalidPath, InvalidSyntax, Mutability, NoTarget
 from idstore.scim.schema import GROUP, GROUPS, USER, Attribute, ResourceKind, Schema
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 _OPS = ("add", "remove", "replace")
 _IGNORED_KEYS = frozenset({"schemas", "id", "meta", "password", "groups"})
