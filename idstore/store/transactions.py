@@ -161,8 +161,7 @@ class Transactions:
                 continue
             try:
                 if self._nonblocking is not None:  # SQLite file: a write may have shortened it
-                    deadline = deadline or self._deadline()
-                    conn.limit_waits(int((deadline - time.monotonic()) * 1000))
+                    conn.limit_waits(int(self.lock_timeout * 1000))
                 return work(conn)
             except self._dbapi.Error as error:
                 kind = dialects.failure(error, broken=conn.broken)
