@@ -16,9 +16,12 @@ Targets:
 - `moto`: `moto_server` (pip install "moto[server]"), the usual emulator;
 - `idstore`: `idstore serve` on a new SQLite file, `--auth none`;
 - `idstore-sigv4`: the same on a SQLite file of its own, with `--auth sigv4` and a real access
-  key.
+  key;
+- `idstore-baseline` (with `--baseline REV`): `idstore serve` as it was at git revision REV (a
+  detached worktree of it, first on PYTHONPATH, on the same dependencies), on a SQLite file of
+  its own: the before-state of a change, measured in the same run as the after-state.
 
-Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for the README.
+Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -416,6 +419,9 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--targets", default="floor,moto,idstore,idstore-sigv4")
     parser.add_argument("--rounds", type=int, default=2, help="best of this many, in turn")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure idstore at this git revision"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -423,7 +429,7 @@ def main() -> None:
     wanted = args.targets.split(",")
     workdir = Path(tempfile.mkdtemp(prefix="idstore-bench-"))
 
-    def database(name: str) -> tuple[str, str]:
+    def database(name: str, env: dict[str, str] | None = None) -> tuple[str, str]:
         """A new SQLite database holding one new identity store: (URL, store id)."""
         url = f"sqlite:///{workdir / name}.db"
         made = subprocess.run(
@@ -432,6 +438,7 @@ def main() -> None:
             text=True,
             check=True,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
         return url, made.stdout.strip().splitlines()[-1]
 
@@ -482,7 +489,28 @@ def main() -> None:
                     env=_server_key_env(workdir),
                 )
             )
-    results = measure(targets, names, args, workdir)
+    if args.baseline:
+        checkout = workdir / "baseline"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(checkout), args.baseline],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        env = {"PYTHONPATH": str(checkout)}
+        base_url, base_store = database("bench-baseline", env)
+        targets.append(
+            Target("idstore-baseline", serve(base_url), "/health", env=env, store_id=base_store)
+        )
+    try:
+        results = measure(targets, names, args, workdir)
+    finally:
+        if args.baseline:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(workdir / "baseline")],
+                cwd=ROOT,
+                check=False,
+            )
     startup = startup_seconds(db_url) if "idstore" in wanted else float("nan")
     print()
     print(table(results, names, startup))
@@ -561,6 +589,21 @@ def table(results: dict[str, dict[str, Result]], names: list[str], startup: floa
             f"{floor.cpu_us:.0f} µs CPU/req. idstore start-up to /health: "
             f"{startup:.2f} s."
         )
+    baseline = results.get("idstore-baseline", {})
+    if baseline:
+        lines += [
+            "",
+            "| operation | baseline req/s | idstore req/s | change | baseline CPU µs/req "
+            "| idstore CPU µs/req |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name in names:
+            b, r = baseline.get(name), ours.get(name)
+            if b is not None and r is not None:
+                lines.append(
+                    f"| {name} | {b.rps:,.0f} | {r.rps:,.0f} | {(r.rps / b.rps - 1) * 100:+.1f}% "
+                    f"| {b.cpu_us:.0f} | {r.cpu_us:.0f} |"
+                )
     errors = {f"{t}/{n}": r.errors for t, rs in results.items() for n, r in rs.items() if r.errors}
     if errors:
         lines.append(f"Non-2xx responses: {errors}")

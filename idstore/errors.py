@@ -14,10 +14,12 @@ Each front end maps these to its own wire format in exactly one table (`aws/prot
     ├── Throttled                   rate limit hit; carries retry_after seconds
     ├── Unauthenticated             no or bad credentials; carries the AWS error code to report
     └── InternalError               a fault of ours (the only 5xx)
+        └── Unavailable             the database is busy or unreachable; retry after N seconds
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 ResourceType = Literal["USER", "GROUP", "GROUP_MEMBERSHIP", "IDENTITY_STORE"]
@@ -33,7 +35,12 @@ class IdstoreError(Exception):
 
 
 class InvalidInput(IdstoreError):
-    """The request is well-formed but breaks a validation rule."""
+    """The request is well-formed but breaks a validation rule. `problems`: each rule broken,
+    when the message summarises several (the console shows each beside its field)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 def summarise(problems: list[str]) -> str:
@@ -95,6 +102,16 @@ class Unauthenticated(IdstoreError):
 
 class InternalError(IdstoreError):
     """A fault on our side. Never used for bad input."""
+
+
+class Unavailable(InternalError):
+    """The request could not be served in time (the database's write lock stayed taken past
+    the deadline, a connection could not be had, or a commit's outcome is unknown), and
+    nothing was changed: retrying after `retry_after` seconds is safe."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 _NOUNS: dict[ResourceType, str] = {

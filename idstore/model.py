@@ -20,7 +20,7 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -50,7 +50,8 @@ ENTERPRISE_ATTRIBUTES = (
 MANAGER = "manager"
 MANAGER_VALUE = "value"
 
-# Reserved for IAM Identity Center itself; compared case-insensitively (SPEC §3).
+# Reserved for IAM Identity Center itself; compared case-insensitively
+# (docs/behaviour.md#validation).
 RESERVED_NAMES = frozenset({"administrator", "awsadministrators"})
 
 Json = dict[str, Any]
@@ -68,7 +69,8 @@ _MAX_KEY_BYTES = 256
 
 
 def _bounded(key: str) -> str:
-    raw = key.encode()
+    # surrogatepass: a lone surrogate (which no stored key holds) measures, and finds nothing.
+    raw = key.encode("utf-8", "surrogatepass")
     if len(raw) <= _MAX_KEY_BYTES:
         return key
     # \x01 cannot occur in a modelled value, so a digest never equals a short key.
@@ -95,13 +97,45 @@ def now() -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def to_ms(at: datetime) -> int:
-    """Milliseconds since the epoch: how timestamps are stored."""
-    return int(at.timestamp() * 1000)
+    """Milliseconds since the epoch: how timestamps are stored. Integer arithmetic, so exact
+    for every datetime (floats lose the last millisecond far from 1970); floored, so 1 µs
+    before the epoch is -1."""
+    return (at - _EPOCH) // _MS
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """The instant `ms` milliseconds after the epoch (exactly; see `to_ms`)."""
+    return _EPOCH + ms * _MS
+
+
+# What a stored timestamp may be: from the epoch to the last millisecond of year 9999 (the
+# range every client parses; before 1970 nothing in an identity store was created).
+MIN_MS = 0
+MAX_MS = to_ms(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))
+
+# The largest Revision a record may be given (on import): the largest integer every JSON
+# client reads exactly. Updates add one each, and the store's BIGINT holds 2^63 - 1, so a
+# record can be updated another 9.2e18 times (290,000 years at a million a second).
+MAX_REVISION = 2**53 - 1
+
+
+def storable(text: str) -> bool:
+    """Whether `text` can be a stored value on every database: no NUL (PostgreSQL text cannot
+    hold it) and no lone surrogate (not UTF-8). No such text equals any stored value."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def new_store_id() -> str:

@@ -9,11 +9,12 @@
 
 While a mock is active, every botocore `identitystore` request to an AWS endpoint, from any
 client (boto3's, botocore's, and aiobotocore's async clients alike) and any thread, is answered
-in-process by the same `Gateway.handle` that the HTTP server uses: a botocore `before-send`
-hook copies the signed request into a `wire.Request` and the `wire.Response` back into a
-botocore response. Other AWS services, and clients given an `endpoint_url` of their own, are
-untouched. Each mock has its own in-memory SQLite database (or a Store you pass in) and one
-identity store created for it (`.store_id`), so each starts empty.
+in-process (and so are `sts` GetCallerIdentity and the `sso-admin` instance operations, which
+Identity Center tools call first) by the same `Gateway.handle` that the HTTP server uses: a
+botocore `before-send` hook copies the signed request into a `wire.Request` and the
+`wire.Response` back into a botocore response. Other AWS services, and clients given an
+`endpoint_url` of their own, are untouched. Each mock has its own in-memory SQLite database (or
+a Store you pass in) and one identity store created for it (`.store_id`), so each starts empty.
 
 Options, all off by default:
 
@@ -67,7 +68,8 @@ __all__ = ["FAULTS", "IdentityStoreMock", "mock_identitystore"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_EVENT = "before-send.identitystore"
+# identitystore, and the calls tools make before it: STS and sso-admin (see aws/services.py).
+_EVENTS = ("before-send.identitystore", "before-send.sts", "before-send.sso-admin")
 
 # Set while a mock is active, whatever was there: real credentials must never sign a request
 # a test makes (moto's rule too). A session token would not belong to the dummy key.
@@ -160,9 +162,10 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
 
 
 def _install() -> None:
-    handler = (_EVENT, _before_send)
-    if handler not in botocore.handlers.BUILTIN_HANDLERS:
-        botocore.handlers.BUILTIN_HANDLERS.append(handler)
+    for event in _EVENTS:
+        handler = (event, _before_send)
+        if handler not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(handler)
 
 
 _install()
@@ -290,7 +293,9 @@ class IdentityStoreMock:
         headers = {k.lower(): _text(v) for k, v in request.headers.items()}
         # The HTTP client adds Host when it sends; SigV4 signs it, so the gateway needs it too.
         headers.setdefault("host", url.netloc)
-        fault = self._draw_fault(headers.get("x-amz-target", ""))
+        target = headers.get("x-amz-target", "")
+        # Faults are identitystore's modelled errors: STS and sso-admin calls are served as is.
+        fault = self._draw_fault(target) if target.startswith("AWSIdentityStore.") else None
         if fault is not None:
             response = protocol.failure(fault, str(uuid.uuid4()))
         else:

@@ -19,21 +19,25 @@ header.
 Import reads the whole file first and checks every line against the service model, the same
 rules CreateUser / CreateGroup apply (derived from the model, never restated here), plus
 uniqueness within the file. Any problem stops it before anything is written, with the line
-number. The records then go in one transaction (`Store.import_records`): a merge by id, so
-importing the same file again changes nothing, and a failure leaves the store as it was.
+number. The records then go in (`Store.import_records`): a merge by id, so importing the same
+file again changes nothing. By default they are committed in batches, so that a live server's
+writes interleave; a failure then leaves the batches before it in the store (the message says
+so; running the fixed file again completes the import). With `atomic`, one transaction: a
+failure leaves the store as it was.
 
 On import only the ids are required besides what a create requires: `UserId`, `GroupId`,
 `GroupId` and `MemberId` (a membership without `MembershipId` gets a new one, and is skipped if
 the pair is already a membership). To load data from elsewhere, give each user and group an id
 of your choosing (a UUID). Missing `Revision` is 1, missing timestamps are the time of import
-and missing authors are `actor`. Blank lines are ignored; the header is optional.
+and missing authors are `actor`. Blank lines are ignored; the header is optional. A Revision is
+at most `MAX_REVISION` (2^53 - 1); timestamps lie between 1970 and the end of year 9999.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -45,6 +49,9 @@ from idstore.aws.validate import Validator
 from idstore.errors import Conflict, IdstoreError, NotFound, summarise
 from idstore.model import (
     EXTERNAL_IDS,
+    MAX_MS,
+    MAX_REVISION,
+    MIN_MS,
     Audit,
     GroupData,
     GroupRecord,
@@ -54,10 +61,20 @@ from idstore.model import (
     UserData,
     UserRecord,
     UserStatus,
+    from_ms,
     new_resource_id,
+    storable,
 )
 from idstore.store import Store
-from idstore.store.bulk import BulkGroup, BulkMembership, BulkUser, ImportCounts, RecordError
+from idstore.store.bulk import (
+    IMPORT_BATCH,
+    BulkGroup,
+    BulkMembership,
+    BulkUser,
+    ImportCounts,
+    PartlyImported,
+    RecordError,
+)
 
 __all__ = [
     "FORMAT",
@@ -78,12 +95,14 @@ _AUDIT = ("CreatedAt", "CreatedBy", "UpdatedAt", "UpdatedBy")
 
 
 class ImportFailed(Exception):
-    """A line of the file cannot be imported; nothing was written."""
+    """A line of the file cannot be imported; nothing was written, unless `done` says how many
+    records (of an import in batches) were."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, done: ImportCounts | None = None) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.message = message
+        self.done = done
 
 
 @dataclass
@@ -239,7 +258,7 @@ class Reader:
             if item.get("format") != FORMAT or item.get("version") != VERSION:
                 raise _Bad(f"this is not an {FORMAT} file of version {VERSION}: {item!r:.200}")
             return
-        if kind not in self._members:
+        if not isinstance(kind, str) or kind not in self._members:
             raise _Bad(f'"kind" must be "header", "user", "group" or "membership", not {kind!r}')
         unknown = sorted(set(item) - self._members[kind])
         if unknown:
@@ -266,7 +285,7 @@ class Reader:
         attributes, extensions = self._users.check(profile, _object(item, "Extensions"))
         attributes = self._with_external_ids(item, attributes)
         status = item.get("UserStatus", UserStatus.ENABLED.value)
-        if status not in self._statuses:
+        if not isinstance(status, str) or status not in self._statuses:
             raise _Bad(f"UserStatus must be one of {', '.join(sorted(self._statuses))}")
         return BulkUser.of(
             user_id,
@@ -332,8 +351,13 @@ class Reader:
     def _revision(item: Json) -> int:
         value = item.get("Revision", "1")
         text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-        if not text.isdigit() or int(text) < 1:
-            raise _Bad(f"Revision must be a positive integer (as a string), not {value!r:.50}")
+        # ASCII digits only ("²".isdigit() is true), and few enough to convert cheaply.
+        digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_REVISION))
+        if not digits or not 1 <= int(text) <= MAX_REVISION:
+            raise _Bad(
+                f"Revision must be an integer from 1 to {MAX_REVISION} (as a string), "
+                f"not {value!r:.50}"
+            )
         return int(text)
 
     def _audit(self, item: Json) -> Audit:
@@ -342,18 +366,21 @@ class Reader:
             value = item.get(name)
             if value is None:
                 times.append(self._at)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                try:
-                    times.append(datetime.fromtimestamp(round(value * 1000) / 1000, UTC))
-                except (OverflowError, OSError, ValueError):
-                    raise _Bad(f"{name} is out of range: {value!r}") from None
-            else:
+                continue
+            if not isinstance(value, int | float) or isinstance(value, bool):
                 raise _Bad(f"{name} must be a number (seconds since the epoch)")
+            ms = round(value * 1000)  # orjson reads no NaN or infinity
+            if not MIN_MS <= ms <= MAX_MS:
+                raise _Bad(
+                    f"{name} must be between 0 (1970-01-01T00:00:00Z) and "
+                    f"{MAX_MS / 1000:.3f} (9999-12-31T23:59:59.999Z) seconds, not {value!r:.50}"
+                )
+            times.append(from_ms(ms))
         authors = []
         for name in ("CreatedBy", "UpdatedBy"):
             value = item.get(name, self._actor)
-            if not isinstance(value, str) or not value:
-                raise _Bad(f"{name} must be a non-empty string")
+            if not isinstance(value, str) or not value or not storable(value):
+                raise _Bad(f"{name} must be a non-empty string (of Unicode text, with no NUL)")
             authors.append(value)
         return Audit.of(times[0], authors[0], times[1], authors[1])
 
@@ -410,26 +437,47 @@ def import_records(
     records: Records,
     *,
     progress: Callable[[int], None] | None = None,
+    atomic: bool = False,
 ) -> ImportCounts:
-    """Write checked records in one transaction; ImportFailed names the line at fault."""
+    """Write checked records, in batches (or, `atomic`, in one transaction); ImportFailed
+    names the line at fault."""
     try:
         return store.import_records(
-            store_id, records.users, records.groups, records.memberships, progress=progress
+            store_id,
+            records.users,
+            records.groups,
+            records.memberships,
+            progress=progress,
+            batch=None if atomic else IMPORT_BATCH,
         )
-    except RecordError as error:
-        raise _failed(records, error) from None
-    except Conflict as error:
-        culprit = store.find_conflict(store_id, records.users, records.groups, records.memberships)
-        if culprit is None:
-            raise ImportFailed(
-                0, f"{error.message} (records in the file swap unique values between them?)"
-            ) from None
-        raise _failed(records, culprit) from None
+    except PartlyImported as stopped:
+        if isinstance(stopped.error, RecordError | Conflict):
+            raise _explained(store, store_id, records, stopped.error, stopped.done) from None
+        raise
+    except (RecordError, Conflict) as error:
+        raise _explained(store, store_id, records, error, None) from None
 
 
-def _failed(records: Records, error: RecordError) -> ImportFailed:
+def _explained(
+    store: Store,
+    store_id: str,
+    records: Records,
+    error: RecordError | Conflict,
+    done: ImportCounts | None,
+) -> ImportFailed:
+    if isinstance(error, RecordError):
+        return _failed(records, error, done)
+    culprit = store.find_conflict(store_id, records.users, records.groups, records.memberships)
+    if culprit is None:
+        return ImportFailed(
+            0, f"{error.message} (records in the file swap unique values between them?)", done
+        )
+    return _failed(records, culprit, done)
+
+
+def _failed(records: Records, error: RecordError, done: ImportCounts | None) -> ImportFailed:
     line = records.lines[error.kind][error.index]
-    return ImportFailed(line, f"{_code(error.error)}: {error.message}")
+    return ImportFailed(line, f"{_code(error.error)}: {error.message}", done)
 
 
 def _code(error: IdstoreError) -> str:

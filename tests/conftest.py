@@ -9,6 +9,11 @@ The database under test comes from `IDSTORE_TEST_DB`:
 `scripts/test` runs the suite once per database; CI runs both. Nothing is skipped for one
 backend.
 
+Property tests run under the Hypothesis profile `HYPOTHESIS_PROFILE` names (`ci` unless set):
+`ci` is derandomised, so every run, CI's included, tries the same examples; `random` draws a
+fresh seed each run and multiplies every test's example budget (`fuzz_settings`) by
+`FUZZ_SCALE` (20 unless set). `scripts/fuzz` runs the fuzz suites so (see docs/fuzzing.md).
+
 `IDSTORE_TEST_AUTH=sigv4` runs it with SigV4 verification (`scripts/test` runs `tests/aws` so
 once more): `config` asks for it, every test database holds the suite's access keys
 (`TEST_KEY_IDS`, each with the secret `TEST_SECRET`, for every identity store, named after
@@ -37,6 +42,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -55,6 +61,27 @@ TEST_AUTH = os.environ.get("IDSTORE_TEST_AUTH", "none") or "none"
 TEST_SERVER_KEY = ServerKey(b"idstore test suite server key 32").text()
 TEST_KEY_IDS = ("AKIDTESTCLIENT", "AKIDOTHERCLIENT", "AKIDHTTPCLIENT")
 TEST_SECRET = "secret"
+
+
+# -- Hypothesis profiles -----------------------------------------------------------------------
+
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, suppress_health_check=_HEALTH
+)
+settings.register_profile(
+    "random", derandomize=False, deadline=None, print_blob=True, suppress_health_check=_HEALTH
+)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or "ci"
+settings.load_profile(HYPOTHESIS_PROFILE)
+FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE") or 20) if HYPOTHESIS_PROFILE == "random" else 1
+
+
+def fuzz_settings(examples: int) -> settings:
+    """A property test's settings: `examples` in the ci profile, FUZZ_SCALE times as many in
+    the random one. The examples share one function-scoped store, which is the point: later
+    examples meet what earlier ones created."""
+    return settings(max_examples=examples * FUZZ_SCALE)
 
 
 def _backend() -> str:
@@ -197,7 +224,14 @@ def server(store: Store, config: Config) -> Iterator[RunningServer]:
     app = App(store, config)
     port = _free_port()
     uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=False,  # as `idstore serve` runs it: the App reads them itself
+        )
     )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from idstore.app import App
+from idstore.app import App, _headers
 from idstore.config import Config
+from idstore.model import now
 from idstore.store import Store
 from tests.conftest import RunningServer
 from tests.helpers import (
@@ -430,3 +431,30 @@ def test_concurrent_duplicates_give_one_success_and_conflicts(
     for body in conflicts:
         assert body["__type"] == "ConflictException", body
         assert body["Reason"] == "UNIQUENESS_CONSTRAINT_VIOLATION"
+
+
+def test_a_body_cut_off_by_a_disconnect_is_not_handled(store: Store) -> None:
+    """A client that goes away mid-body (or is cut off by the read timeout) gets nothing, and
+    its partial body is not handled: here it would be a valid CreateGroup."""
+    app = App(store, Config())
+    store_id = store.create_identity_store(now()).store_id
+    body = f'{{"IdentityStoreId":"{store_id}","DisplayName":"cut-off"}}'.encode()
+    messages = [{"type": "http.request", "body": body, "more_body": True}]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in aws_headers("CreateGroup")]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    assert store.list_groups(store_id, None, 10).items == []
+
+
+def test_repeated_headers_are_joined_in_order() -> None:
+    raw = [(b"X-A", b"1"), (b"host", b"h"), (b"x-a", b"2"), (b"X-A", b"3")]
+    assert _headers(raw) == {"x-a": "1,2,3", "host": "h"}

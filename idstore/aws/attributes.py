@@ -15,8 +15,8 @@ attribute paths of UpdateUser (`name.givenName`, `emails`, ...). From the shapes
 An update applies every operation to a copy, in order, then checks the whole result with the
 same rules as a create, so it is all or nothing. Null (or no value) removes an attribute; an
 empty string is refused, as AWS does. The rules the model does not carry are Identity Center's
-(SPEC §3): required names, reserved names, one primary photo; and the enterprise extension's
-attribute names (`model.ENTERPRISE_ATTRIBUTES`).
+(docs/behaviour.md#validation): required names, reserved names, one primary photo; and the
+enterprise extension's attribute names (`model.ENTERPRISE_ATTRIBUTES`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from idstore.model import (
     is_reserved_name,
 )
 
-# Identity Center requires these on every user, beyond the model's own `required` (SPEC §3).
+# Identity Center requires these on every user, beyond the model's own `required`
+# (docs/behaviour.md#validation).
 REQUIRED_USER_ATTRIBUTES = (
     ("UserName",),
     ("DisplayName",),
@@ -245,7 +246,7 @@ class UserRules:
             )
         extensions = self._extensions(extensions, problems)
         if problems:
-            raise InvalidInput(summarise(problems))
+            raise InvalidInput(summarise(problems), problems)
         return attributes, extensions
 
     def _extensions(self, extensions: Json, problems: Problems) -> Json:
@@ -319,6 +320,12 @@ class UserRules:
         if value == "":
             raise InvalidInput(f"Invalid AttributeValue for '{path}'. {_EMPTY}.")
         if len(parts) == 1:
+            # The whole document is an object (or null); checked now, as later operations of
+            # the same request may change its members.
+            if value is not None and not isinstance(value, dict):
+                raise InvalidInput(
+                    f"AttributeValue for '{path}' must be an object, not {json_type(value)}."
+                )
             _set(out, name, value)
             return out
         names = {n.lower(): n for n in ENTERPRISE_ATTRIBUTES}
@@ -326,7 +333,8 @@ class UserRules:
         nested = len(parts) == 3 and attr == MANAGER and parts[2].lower() == MANAGER_VALUE
         if attr is None or len(parts) > 3 or (len(parts) == 3 and not nested):
             raise InvalidInput(f"'{path}' is not an attribute path of the enterprise extension.")
-        document = dict(out.get(name) or {})
+        current = out.get(name)
+        document = dict(current) if isinstance(current, dict) else {}
         _set(document, attr, {MANAGER_VALUE: value} if nested and value is not None else value)
         _set(out, name, document or None)
         return out

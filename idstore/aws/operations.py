@@ -91,13 +91,26 @@ def _json_string(value: str) -> str:
 
 def _audit_json(audit: Audit) -> str:
     """The four audit members, as JSON members (timestamps are epoch seconds, to the ms)."""
+    created, updated = audit.created_ms, audit.updated_ms
+    if created < 0 or updated < 0:  # divmod floors: -1500 would read -2.500
+        return (
+            f'"CreatedAt":{_seconds(created)},"CreatedBy":{_json_string(audit.created_by)},'
+            f'"UpdatedAt":{_seconds(updated)},"UpdatedBy":{_json_string(audit.updated_by)}'
+        )
     # %-formatting of integers is measurably cheaper here than formatting floats.
     return '"CreatedAt":%d.%03d,"CreatedBy":%s,"UpdatedAt":%d.%03d,"UpdatedBy":%s' % (  # noqa: UP031
-        *divmod(audit.created_ms, 1000),
+        *divmod(created, 1000),
         _json_string(audit.created_by),
-        *divmod(audit.updated_ms, 1000),
+        *divmod(updated, 1000),
         _json_string(audit.updated_by),
     )
+
+
+def _seconds(ms: int) -> str:
+    """Milliseconds as decimal seconds, whatever the sign (stores written before imports
+    were bounded may hold times before 1970)."""
+    whole, frac = divmod(abs(ms), 1000)
+    return f"{'-' if ms < 0 else ''}{whole}.{frac:03d}"
 
 
 class Operations:

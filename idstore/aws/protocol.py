@@ -9,7 +9,9 @@ that is not a JSON object is `SerializationException`, an oversized body is
 Responses: 200 with the output as JSON, or an error body
 `{"__type", "Message", <modelled members>, "RequestId"}` with the `X-Amzn-ErrorType` header.
 Every client error is HTTP 400, as real AWS answers (the Smithy model's 404/409/... codes are
-not what the service sends); InternalServerException is 500. This module holds the one table
+not what the service sends); InternalServerException is 500 (with `RetryAfterSeconds` and
+the `Retry-After` and `x-amz-retry-after` headers when a retry is safe: botocore's standard
+retry mode honours the last). This module holds the one table
 from domain errors to AWS error shapes.
 """
 
@@ -27,19 +29,24 @@ _CLIENT_ERROR = 400
 _SERVER_ERROR = 500
 
 
+def check_size(request: wire.Request, max_body: int) -> None:
+    """ValidationException for a body over the limit. Checked before anything else, the
+    signature included: the server reads no more than the limit (and a byte), so the
+    signature of an oversized body cannot be checked, and the size is the true answer."""
+    if len(request.body) > max_body:
+        raise errors.InvalidInput(f"Request body is too large: the limit is {max_body} bytes.")
+
+
 def parse(
-    request: wire.Request, target_prefix: str, operations: frozenset[str], max_body: int
+    request: wire.Request, target_prefix: str, operations: frozenset[str]
 ) -> tuple[str, dict[str, Any]]:
-    """The operation name and the parsed JSON body of an AWS JSON 1.1 request."""
+    """The operation name and the parsed JSON body of an AWS JSON 1.1 request (whose size
+    `check_size` has checked)."""
     target = request.headers.get("x-amz-target", "")
     prefix, _, operation = target.rpartition(".")
     if request.method != "POST" or prefix != target_prefix or operation not in operations:
         shown = target or "(none)"
         raise errors.UnknownOperation(f"Unknown operation: X-Amz-Target {shown[:200]!r}.")
-    if len(request.body) > max_body:
-        raise errors.InvalidInput(
-            f"Request body is {len(request.body)} bytes; the limit is {max_body} bytes."
-        )
     if not request.body.strip():
         return operation, {}
     try:
@@ -58,14 +65,24 @@ def success(result: dict[str, Any] | bytes, request_id: str) -> wire.Response:
 
 def failure(error: errors.IdstoreError, request_id: str) -> wire.Response:
     code, status, members = _describe(error)
-    body = {"__type": code, "Message": error.message, **members, "RequestId": request_id}
+    response = error_response(status, code, error.message, request_id, members)
+    if isinstance(error, errors.Throttled | errors.Unavailable):
+        response.headers["retry-after"] = str(error.retry_after)
+    if isinstance(error, errors.Unavailable):  # botocore's standard mode waits this long
+        response.headers["x-amz-retry-after"] = str(error.retry_after * 1000)
+    return response
+
+
+def error_response(
+    status: int, code: str, message: str, request_id: str, members: dict[str, Any] | None = None
+) -> wire.Response:
+    """An error in the AWS JSON shape; also for the HTTP layer's refusals (see app.py)."""
+    body = {"__type": code, "Message": message, **(members or {}), "RequestId": request_id}
     headers = {
         "content-type": CONTENT_TYPE,
         "x-amzn-requestid": request_id,
         "x-amzn-errortype": code,
     }
-    if isinstance(error, errors.Throttled):
-        headers["retry-after"] = str(error.retry_after)
     return wire.Response(status, orjson.dumps(body), headers)
 
 
@@ -93,5 +110,7 @@ def _describe(error: errors.IdstoreError) -> tuple[str, int, dict[str, Any]]:
             return "ThrottlingException", _CLIENT_ERROR, {"RetryAfterSeconds": seconds}
         case errors.Unauthenticated(code=code):
             return code, _CLIENT_ERROR, {}
+        case errors.Unavailable(retry_after=seconds):
+            return "InternalServerException", _SERVER_ERROR, {"RetryAfterSeconds": seconds}
         case _:
             return "InternalServerException", _SERVER_ERROR, {}

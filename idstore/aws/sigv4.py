@@ -4,9 +4,10 @@ A request is signed either in its `Authorization` header or in a presigned query
 (`X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`,
 `X-Amz-Signature`). Verifying one:
 
-1. parse the signature; its credential scope must be `<key>/<date>/<any region>/identitystore/
-   aws4_request`, dated as the request is; `host` (and `x-amz-target`, which names the
-   operation) must be signed;
+1. parse the signature; its credential scope must be `<key>/<date>/<any region>/<service>/
+   aws4_request`, dated as the request is, where the service is the signing name of the API
+   called (`identitystore`; `sso` for sso-admin and `sts` for STS, see aws/services.py);
+   `host` (and `x-amz-target`, which names the operation) must be signed;
 2. refuse a request dated more than 15 minutes from our clock, and an expired presigned URL;
 3. find the access key (cached for a second, so a deleted key stops working within that);
 4. make the canonical request from the request received (method, path, query, exactly the
@@ -51,6 +52,8 @@ from idstore.store import Store
 from idstore.store.credentials import AccessKey
 
 SERVICE = "identitystore"
+# The signing names of the APIs the gateway serves: identitystore, sso-admin, STS.
+SERVICES = (SERVICE, "sso", "sts")
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW_SECONDS = 15 * 60
 MAX_PRESIGNED_SECONDS = 7 * 24 * 3600  # AWS's limit for X-Amz-Expires
@@ -60,9 +63,10 @@ _MAX_CACHED_KEYS = 10_000
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
 _KEY_ID = re.compile(r"[A-Za-z0-9_+=.@-]{1,128}")
-# <access key id>/<date>/<region: any>/identitystore/aws4_request
+# <access key id>/<date>/<region: any>/<service>/aws4_request
 _CREDENTIAL = re.compile(
-    r"([A-Za-z0-9_+=.@-]{1,128})/(\d{8})/([A-Za-z0-9_-]{1,64})/identitystore/aws4_request",
+    r"([A-Za-z0-9_+=.@-]{1,128})/(\d{8})/([A-Za-z0-9_-]{1,64})/"
+    r"(identitystore|sso|sts)/aws4_request",
     re.ASCII,
 )
 # Up to 64 header names (RFC 9110 tokens, lower-cased), separated by ";".
@@ -118,6 +122,7 @@ class Signature(NamedTuple):  # a NamedTuple: built on every request, at a tenth
     timestamp: str  # YYYYMMDDTHHMMSSZ, as in the string to sign
     query: str  # the query string as signed (a presigned URL's without X-Amz-Signature)
     expires: int | None  # presigned URLs: seconds of validity from `timestamp`
+    service: str = SERVICE  # the credential scope's service (one of SERVICES)
 
 
 def parse(request: wire.Request) -> Signature:
@@ -134,7 +139,7 @@ def parse(request: wire.Request) -> Signature:
         usual = _USUAL.fullmatch(header)
         if usual is not None and "x-amz-date" in headers and "x-amz-security-token" not in headers:
             # The layout every SDK sends, checked in one match: no need to take it apart.
-            key_id, date, region, names, signature = usual.groups()
+            key_id, date, region, service, names, signature = usual.groups()
             return _checked(
                 Signature(
                     key_id,
@@ -145,6 +150,7 @@ def parse(request: wire.Request) -> Signature:
                     headers["x-amz-date"],
                     request.query,
                     None,
+                    service,
                 ),
                 request,
             )
@@ -248,7 +254,7 @@ def _signature(
     scope = _CREDENTIAL.fullmatch(credential)
     if scope is None:
         raise _scope_error(credential)
-    key_id, date, region = scope.groups()
+    key_id, date, region, service = scope.groups()
     listed = signed_headers.lower()
     if not _HEADER_NAMES.fullmatch(listed):
         raise _incomplete("SignedHeaders must be a ';'-separated list of header names.")
@@ -263,6 +269,7 @@ def _signature(
         timestamp,
         request.query if query is None else query,
         expires,
+        service,
     )
     return _checked(parsed, request)
 
@@ -278,15 +285,14 @@ def _checked(signature: Signature, request: wire.Request) -> Signature:
 
 
 def _scope_error(credential: str) -> errors.Unauthenticated:
-    """What is wrong with a credential scope that is not <key>/<date>/<region>/identitystore/
+    """What is wrong with a credential scope that is not <key>/<date>/<region>/<service>/
     aws4_request."""
     parts = credential.split("/")
     if len(parts) != 5 or not _KEY_ID.fullmatch(parts[0]) or not parts[1].isdigit():
         return _incomplete(
-            "Credential must have the form <access key id>/<date>/<region>/identitystore/"
-            "aws4_request."
+            "Credential must have the form <access key id>/<date>/<region>/<service>/aws4_request."
         )
-    if parts[3] != SERVICE or parts[4] != "aws4_request":
+    if parts[3] not in SERVICES or parts[4] != "aws4_request":
         return _invalid(f"Credential should be scoped to correct service: '{SERVICE}'.")
     return _invalid("Credential should be scoped to a valid region.")
 
@@ -302,7 +308,8 @@ def _from_http_date(value: str) -> str:
 
 
 def _epoch(timestamp: str) -> float:
-    at = _parsed_epoch(timestamp)
+    # The cache below holds only strings of a timestamp's length.
+    at = _parsed_epoch(timestamp) if len(timestamp) == len("20250101T000000Z") else None
     if at is None:
         raise _incomplete("X-Amz-Date must be a valid date and time, as YYYYMMDDTHHMMSSZ.")
     return at
@@ -409,14 +416,14 @@ def string_to_sign(request: wire.Request, signature: Signature) -> str:
         ) from None
     except (ValueError, UnicodeError):  # a path or query string that cannot be taken apart
         raise _invalid() from None
-    scope = f"{signature.date}/{signature.region}/{SERVICE}/aws4_request"
+    scope = f"{signature.date}/{signature.region}/{signature.service}/aws4_request"
     return f"{ALGORITHM}\n{signature.timestamp}\n{scope}\n{sha256(canonical).hexdigest()}"
 
 
-def signing_key(secret: str, date: str, region: str) -> bytes:
-    """The SigV4 signing key of a secret for one date and region."""
+def signing_key(secret: str, date: str, region: str, service: str = SERVICE) -> bytes:
+    """The SigV4 signing key of a secret for one date, region and service."""
     key = hmac.new(f"AWS4{secret}".encode(), date.encode(), sha256).digest()
-    for part in (region, SERVICE, "aws4_request"):
+    for part in (region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), sha256).digest()
     return key
 
@@ -430,14 +437,16 @@ class _Entry:
         self.principal = principal
         self.sealed = sealed
         self.secret = secret
-        self.signing_keys: dict[tuple[str, str], bytes] = {}
+        self.signing_keys: dict[tuple[str, str, str], bytes] = {}
 
-    def signing_key(self, date: str, region: str) -> bytes:
-        found = self.signing_keys.get((date, region))
+    def signing_key(self, date: str, region: str, service: str) -> bytes:
+        found = self.signing_keys.get((date, region, service))
         if found is None:
             if len(self.signing_keys) >= 16:
                 self.signing_keys.clear()
-            found = self.signing_keys[date, region] = signing_key(self.secret, date, region)
+            found = self.signing_keys[date, region, service] = signing_key(
+                self.secret, date, region, service
+            )
         return found
 
 
@@ -459,14 +468,17 @@ class SigV4Access:
         # access key id -> (monotonic expiry, entry or None for an unknown key)
         self._cache: dict[str, tuple[float, _Entry | None]] = {}
 
-    def authenticate(self, request: wire.Request) -> Principal:
+    def authenticate(self, request: wire.Request, service: str = SERVICE) -> Principal:
+        """The principal of the key that signed `request` for `service` (its signing name)."""
         signature = parse(request)
+        if signature.service != service:
+            raise _invalid(f"Credential should be scoped to correct service: '{service}'.")
         check_time(signature, self._clock())
         entry = self._entry(signature.access_key_id)
         if entry is None:
             raise _unrecognized()
         expected = hmac.digest(
-            entry.signing_key(signature.date, signature.region),
+            entry.signing_key(signature.date, signature.region, signature.service),
             string_to_sign(request, signature).encode(),
             "sha256",
         ).hex()

@@ -5,9 +5,11 @@ per second; a request takes one token or is refused with ThrottlingException, wh
 RetryAfterSeconds says when a token will be back. botocore's standard and adaptive retry modes
 retry ThrottlingException with backoff, so well-behaved clients slow down by themselves.
 
-Buckets are per process: with `--workers N` the limit is N times the rate. Buckets that have
-refilled completely carry no information, so when there are many they are dropped, which keeps
-memory bounded whatever store ids clients send.
+Buckets are per process: with `--workers N` the limit is N times the rate. The gateway keys
+them by validated ids of existing stores only (requests naming no existing store share one
+bucket per operation), and at most `MAX_BUCKETS` are kept, the least recently used dropped
+first (an idle bucket has refilled, so dropping it loses nothing): memory stays bounded
+whatever store ids clients send.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from idstore import errors
 
-# Above this many buckets, full (idle) ones are dropped.
+# At most this many buckets; the least recently used go first.
 MAX_BUCKETS = 10_000
 
 
@@ -33,7 +36,7 @@ class Throttle:
         self._burst = max(1.0, rate)
         self._clock = clock
         # (store, operation) -> [tokens, time of the last refill]
-        self._buckets: dict[tuple[str, str], list[float]] = {}
+        self._buckets: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, store_id: str, operation: str) -> None:
@@ -43,10 +46,11 @@ class Throttle:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                if len(self._buckets) >= MAX_BUCKETS:
-                    self._drop_full(now)
                 self._buckets[key] = [self._burst - 1, now]
+                if len(self._buckets) > MAX_BUCKETS:
+                    self._buckets.popitem(last=False)
                 return
+            self._buckets.move_to_end(key)
             tokens = min(self._burst, bucket[0] + (now - bucket[1]) * self._rate)
             bucket[1] = now
             if tokens >= 1:
@@ -59,14 +63,3 @@ class Throttle:
             "per identity store.",
             retry_after=max(1, math.ceil(wait)),
         )
-
-    def _drop_full(self, now: float) -> None:
-        full = [
-            key
-            for key, (tokens, last) in self._buckets.items()
-            if tokens + (now - last) * self._rate >= self._burst
-        ]
-        for key in full:
-            del self._buckets[key]
-        if len(self._buckets) >= MAX_BUCKETS:  # all busy: start afresh rather than grow
-            self._buckets.clear()

@@ -11,11 +11,15 @@
     idstore import --store ID [--db URL] [--create] FILE    all or nothing; prints a summary
     idstore users list|show, idstore groups list|show|members --store ID [--json]
     idstore keys create (--store ID ... | --all-stores) --name NAME [--read-only] [--json]
+                        [--profile P] [--credentials-file PATH]
     idstore keys list [--json] [--db URL]
     idstore keys delete ACCESS_KEY_ID [--db URL]
+    idstore backup [--db URL] -o FILE | --verify FILE    a consistent snapshot; checks one
+    idstore restore [--db URL] [--replace] FILE          into an empty database
 
 One module per command group; this one assembles them. The database is `--db`, else
-`IDSTORE_DB`, else `idstore.db` in the working directory; every command opens the store through
+`IDSTORE_DB`, else `idstore.db` in the working directory, each a file path or a URL
+(`config.database_url`); every command opens the store through
 `open_store`, which applies pending migrations. Heavy imports (SQLAlchemy, alembic, the web
 server) happen inside the commands that need them, so `--help` is instant.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 import click
 
 from idstore import __version__
-from idstore.cli import browse, keys, scim_tokens, server, stores, transfer
+from idstore.cli import backup, browse, keys, scim_tokens, server, stores, transfer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,5 +47,7 @@ main.add_command(transfer.import_)
 main.add_command(browse.users)
 main.add_command(browse.groups)
 main.add_command(keys.keys)
+main.add_command(backup.backup)
+main.add_command(backup.restore)
 
 __all__ = ["main"]

@@ -11,7 +11,7 @@ import click
 from idstore import __version__
 from idstore.cli.common import db_option, open_db
 from idstore.cli.keys import open_server_key, server_key_option
-from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, Config
+from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, PROXY_HEADERS, Config
 from idstore.model import now
 
 
@@ -75,6 +75,93 @@ from idstore.model import now
     default=None,
     help="Largest request body.  [default: $IDSTORE_MAX_BODY_BYTES, else 1048576]",
 )
+@click.option(
+    "--metrics-allow",
+    metavar="CIDR[,CIDR]",
+    default=None,
+    help="Addresses that may read GET /metrics without a signature when requests are "
+    "authenticated (e.g. a Prometheus server).  [default: $IDSTORE_METRICS_ALLOW, else none]",
+)
+@click.option(
+    "--drain-delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to keep serving after SIGTERM while /ready answers 503, so that a load "
+    "balancer takes the server out first.  [default: $IDSTORE_DRAIN_DELAY, else 0]",
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds in-flight requests get to finish once the server stops accepting "
+    "connections.  [default: $IDSTORE_DRAIN_TIMEOUT, else 30]",
+)
+@click.option(
+    "--max-headers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Header fields in one request; beyond: 431 (SCIM) or ValidationException.  "
+    "[default: $IDSTORE_MAX_HEADERS, else 100]",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Bytes of one request's target and headers; beyond: as --max-headers.  "
+    "[default: $IDSTORE_MAX_HEADER_BYTES, else 65536]",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds for a request (headers and body) to arrive; beyond: 408 and close.  "
+    "[default: $IDSTORE_READ_TIMEOUT, else 30]",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds an idle keep-alive connection stays open.  "
+    "[default: $IDSTORE_KEEP_ALIVE_TIMEOUT, else 5]",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Open connections per process; beyond: 503 at once.  "
+    "[default: $IDSTORE_MAX_CONNECTIONS, else 4096]",
+)
+@click.option(
+    "--scim-max-members",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Members embedded in one SCIM group read.  [default: $IDSTORE_SCIM_MAX_MEMBERS, "
+    "else 1000]",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0, max=3600, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="How long a request may wait for the database (a write lock, a connection); beyond: "
+    "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
+    "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
+)
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="CIDRS",
+    help="Reverse proxies (comma-separated addresses or CIDR blocks) whose --proxy-header "
+    "names the client; from any other peer, forwarded headers are ignored (see "
+    "docs/reverse-proxy.md).  [default: $IDSTORE_TRUSTED_PROXIES, else none]",
+)
+@click.option(
+    "--proxy-header",
+    type=click.Choice(PROXY_HEADERS, case_sensitive=False),
+    default=None,
+    help="The header the trusted proxies set.  [default: $IDSTORE_PROXY_HEADER, else "
+    "x-forwarded-for]",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +175,18 @@ def serve(
     max_users: int | None,
     max_groups: int | None,
     max_body_bytes: int | None,
+    metrics_allow: str | None,
+    drain_delay: float | None,
+    drain_timeout: float | None,
+    max_headers: int | None,
+    max_header_bytes: int | None,
+    read_timeout: float | None,
+    keep_alive_timeout: float | None,
+    max_connections: int | None,
+    scim_max_members: int | None,
+    lock_timeout: float | None,
+    trusted_proxies: str | None,
+    proxy_header: str | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -104,11 +203,24 @@ def serve(
             max_users_per_store=max_users,
             max_groups_per_store=max_groups,
             max_body_bytes=max_body_bytes,
+            metrics_allow=metrics_allow,
+            drain_delay=drain_delay,
+            drain_timeout=drain_timeout,
+            max_headers=max_headers,
+            max_header_bytes=max_header_bytes,
+            read_timeout=read_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            max_connections=max_connections,
+            scim_max_members=scim_max_members,
+            lock_timeout=lock_timeout,
+            trusted_proxies=None if trusted_proxies is None else tuple(trusted_proxies.split(",")),
+            proxy_header=proxy_header and proxy_header.lower(),
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
-    store = open_db(config.db_url)
+    store = open_db(config.db_url, lock_timeout=config.lock_timeout)
+    _warn_if_readable(config.db_url)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did
@@ -120,12 +232,11 @@ def serve(
     else:
         click.echo("Authentication: none (local mode: any credentials are accepted)")
     stores = store.list_identity_stores(None, 1000).items
-    if not stores:
-        created = store.create_identity_store(now())
-        click.echo(f"Created identity store {created.store_id}")
-        stores = [created]
-    for s in stores:
-        click.echo(f"Identity store: {s.store_id}")
+    if stores:
+        for s in stores:
+            click.echo(f"Identity store: {s.store_id}")
+    else:
+        click.echo(f"Created identity store {store.create_identity_store(now()).store_id}")
     app = create_app(config, store)
     url = f"http://{host}:{port}"
 
@@ -134,6 +245,19 @@ def serve(
         sys.stdout.flush()
 
     run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+def _warn_if_readable(db_url: str) -> None:
+    """Warn about database files other users of the machine can read: they hold every profile
+    and the sealed secrets. (New databases are created 0600; an existing file keeps its mode.)"""
+    from idstore.store.files import readable_by_others
+
+    for path, mode in readable_by_others(db_url):
+        click.echo(
+            f"Warning: {path} is readable by other users (mode {mode:04o}); it holds every "
+            f"profile and the sealed secrets. Restrict it: chmod 600 {path}",
+            err=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:
@@ -146,8 +270,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _auth_mode(requested: str | None, host: str, insecure_no_auth: bool) -> str:
-    """The authentication to serve with (SPEC §10): local mode only on loopback, unless the
-    operator insists."""
+    """The authentication to serve with (docs/behaviour.md#access): local mode only on loopback,
+    unless the operator insists."""
     if _is_loopback(host):
         return requested or "none"
     if requested == "sigv4" or (requested is None and not insecure_no_auth):

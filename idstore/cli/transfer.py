@@ -77,18 +77,31 @@ def export(store_id: str, db_url: str | None, output: IO[bytes]) -> None:
 @store_option
 @db_option
 @click.option("--create", is_flag=True, help="Create the identity store if it does not exist.")
+@click.option(
+    "--atomic",
+    is_flag=True,
+    help="One transaction, all or nothing. It holds the database's write lock until done, so "
+    "a live server's writes wait (and may time out) meanwhile.",
+)
 @click.argument("file", type=click.File("rb"))
-def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) -> None:
+def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file: IO[bytes]) -> None:
     """Import a JSON Lines file (as `idstore export` writes it) into an identity store.
 
     Users and groups are matched by id: new ones are added, existing ones replaced by the
-    file's. Memberships are added unless the user already is in the group. All or nothing.
+    file's. Memberships are added unless the user already is in the group. The whole file is
+    checked before anything is written. The records are then committed in batches of 10,000,
+    so that a server using the database keeps serving writes; if the import fails midway, the
+    batches before the failure stay in (run the fixed file again: importing is a merge).
+    --atomic: all or nothing.
     """
     from idstore.transfer import ImportFailed, Reader, import_records
 
     name = getattr(file, "name", "-")
-    config = Config.from_env(db_url=db_url)
-    store = open_db(db_url)
+    try:
+        config = Config.from_env(db_url=db_url)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    store = open_db(config.db_url)
     started = time.perf_counter()
     try:
         target = _ensure_store(store, store_id, create=create)
@@ -102,10 +115,17 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
             records = reader.read(file, step)
         total = len(records.users) + len(records.groups) + len(records.memberships)
         with progress("Importing", total) as step:
-            counts = import_records(store, store_id, records, progress=step)
+            counts = import_records(store, store_id, records, progress=step, atomic=atomic)
     except ImportFailed as failed:
         where = f"{name}:{failed.line}" if failed.line else name
-        raise click.ClickException(f"{where}: {failed.message} (nothing was imported)") from None
+        done = failed.done
+        what = (
+            "nothing was imported"
+            if done is None
+            else f"the {done.users} users, {done.groups} groups and {done.memberships} "
+            "memberships before it were imported; importing the fixed file again completes it"
+        )
+        raise click.ClickException(f"{where}: {failed.message} ({what})") from None
     except IdstoreError as error:
         raise click.ClickException(error.message) from error
     finally:
@@ -120,9 +140,11 @@ def import_(store_id: str, db_url: str | None, create: bool, file: IO[bytes]) ->
 def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore:
     try:
         return store.get_identity_store(store_id)
-    except NotFound:
+    except NotFound as missing:
         if not create:
-            raise
+            raise click.ClickException(
+                f"{missing.message}; to create it with the file's data, add --create"
+            ) from None
         from idstore.aws.spec import load_spec
         from idstore.aws.validate import Validator
 

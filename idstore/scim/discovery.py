@@ -3,7 +3,8 @@
 Generated from the tables in `schema.py`, so they publish exactly the attributes idstore serves,
 with the `caseExact`, `uniqueness`, `required` and `mutability` the store enforces. The service
 provider configuration states AWS's feature set: PATCH and filtering (at most 100 results a
-page), no bulk, sort, ETags or password change, bearer-token authentication.
+page), index and cursor paging (RFC 9865's `pagination`), no bulk, sort, ETags or password
+change, bearer-token authentication.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def service_provider_config(base: str) -> Json:
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
+        # RFC 9865 §4: both methods; index stays the default, for the clients that expect it.
+        "pagination": {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": MAX_RESULTS,
+            "maxPageSize": MAX_RESULTS,
+        },
         "changePassword": {"supported": False},
         "sort": {"supported": False},
         "etag": {"supported": False},

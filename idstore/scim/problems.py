@@ -49,3 +49,11 @@ class UnsupportedMediaType(IdstoreError):
 
 class PayloadTooLarge(IdstoreError):
     """A body over the configured limit (413)."""
+
+
+class InvalidCursor(InvalidInput):
+    """A cursor that was not issued for this request (RFC 9865 §2.1, `invalidCursor`)."""
+
+
+class InvalidCount(InvalidInput):
+    """A `count` that is not an integer, in a cursor-paged request (RFC 9865, `invalidCount`)."""

@@ -1,7 +1,7 @@
 """Which users and groups a list request selects: a filter reduced to indexed lookups, paged.
 
-AWS serves `eq` filters joined by `and` on a few attributes (reference scim.md §1.4), and each
-of them is a unique key in the store, so a filter selects at most one resource:
+AWS serves `eq` filters joined by `and` on a few attributes (docs/behaviour.md#scim-filters), and
+each of them is a unique key in the store, so a filter selects at most one resource:
 
     Users   userName (case-insensitive), externalId, id, emails.value (case-insensitive;
             also Entra's `emails[type eq "work"].value eq "..."`, which then checks the type)
@@ -12,6 +12,7 @@ of them is a unique key in the store, so a filter selects at most one resource:
 Each term is one index probe through the Store's lookups; the terms must agree on one resource.
 Anything else is `invalidFilter`, never a scan. Without a filter, pages come from the Store's
 offset listing with the true total. `startIndex` is 1-based; `count` is capped at 100.
+`cursor_page` serves cursor paging (RFC 9865, see cursors.py) from the Store's keyset listing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from idstore.errors import NotFound
 from idstore.model import ExternalId, GroupRecord, UserRecord
+from idstore.scim.cursors import GROUPS, USERS, CursorPage, Position, walk
 from idstore.scim.filter import AttrRef, Eq, Term
 from idstore.scim.problems import InvalidFilter
 from idstore.scim.resources import SCIM_ISSUER
@@ -233,3 +235,39 @@ def everything(
     group_offset = max(0, start - 1 - user_total)
     group_total, found_groups = store.groups_at(store_id, group_offset, count - len(found_users))
     return Page(user_total + group_total, found_users, found_groups)
+
+
+def _after(selected: list[Any], after: int, limit: int) -> tuple[list[Any], bool]:
+    following = [r for r in selected if r.seq > after]
+    return following[:limit], len(following) > limit
+
+
+def cursor_page(
+    store: Store,
+    store_id: str,
+    kind: str | None,
+    terms: tuple[Term, ...] | None,
+    start: Position | None,
+    count: int,
+) -> CursorPage:
+    """One cursor page of users, groups, or (root endpoint: `kind` None) users then groups."""
+    phases = {"users": (USERS,), "groups": (GROUPS,)}.get(kind or "", (USERS, GROUPS))
+    if terms is None:
+        identity_store = store.get_identity_store(store_id)
+        totals = {USERS: identity_store.user_count, GROUPS: identity_store.group_count}
+
+        def fetch(phase: int, after: int, limit: int) -> tuple[list[Any], bool]:
+            listing = store.list_users if phase == USERS else store.list_groups
+            page = listing(store_id, after or None, limit)
+            return page.items, page.after is not None
+
+        return walk(phases, totals, start, count, fetch)
+    if kind is None:
+        found = everything(store, store_id, terms, 1, 2)  # a filter selects one of each
+        selected: dict[int, list[Any]] = {USERS: found.users, GROUPS: found.groups}
+    elif kind == "users":
+        selected = {USERS: find_users(store, store_id, terms), GROUPS: []}
+    else:
+        selected = {USERS: [], GROUPS: find_groups(store, store_id, terms)}
+    totals = {phase: len(items) for phase, items in selected.items()}
+    return walk(phases, totals, start, count, lambda p, a, n: _after(selected[p], a, n))

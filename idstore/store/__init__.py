@@ -13,26 +13,30 @@ from typing import Any
 
 from idstore.store import dialects, migrate
 from idstore.store.store import Store
+from idstore.store.transactions import WouldBlock
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "WouldBlock", "open_store"]
 
 _template_lock = threading.Lock()
 _template: list[Any] = []
 
 
-def open_store(url: str, *, upgrade: bool = True) -> Store:
-    """A Store on `url`. With `upgrade`, migrations are applied first."""
-    engine = dialects.create_engine_for(url)
+def open_store(
+    url: str, *, upgrade: bool = True, lock_timeout: float = dialects.DEFAULT_LOCK_TIMEOUT
+) -> Store:
+    """A Store on `url`. With `upgrade`, migrations are applied first. A request waits at most
+    `lock_timeout` seconds for a lock or a connection (then: `errors.Unavailable`)."""
+    engine = dialects.create_engine_for(url, lock_timeout=lock_timeout)
     if dialects.is_memory(url):
         with engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, sqlite3.Connection)
             with _template_lock:
                 _memory_template().backup(raw)
-        return Store(engine, shared_connection=True)
+        return Store(engine, shared_connection=True, lock_timeout=lock_timeout)
     if upgrade:
         migrate.upgrade(engine)
-    return Store(engine)
+    return Store(engine, lock_timeout=lock_timeout)
 
 
 def _memory_template() -> sqlite3.Connection:

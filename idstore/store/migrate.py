@@ -47,6 +47,13 @@ def head() -> str:
     return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
+def known_revisions() -> set[str]:
+    """Every revision id this version of idstore has a migration for."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     with engine.connect() as conn:

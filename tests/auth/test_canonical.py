@@ -11,19 +11,16 @@ from __future__ import annotations
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from idstore import wire
 from idstore.aws import sigv4
 from idstore.testing import IdentityStoreMock
 from tests.auth.conftest import Keys
+from tests.conftest import fuzz_settings
 
-MANY = settings(
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+MANY = fuzz_settings(400)
 
 TOKEN = "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyz-"
 UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"

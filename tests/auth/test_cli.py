@@ -1,4 +1,5 @@
-"""The `idstore keys` commands, and `idstore serve`'s authentication options (SPEC §10)."""
+"""The `idstore keys` commands, and `idstore serve`'s authentication options
+(docs/behaviour.md#access)."""
 
 from __future__ import annotations
 
@@ -212,6 +213,8 @@ class Served:
                     return self
             except OSError:
                 time.sleep(0.05)
+        self.proc.kill()  # leave no server (and, with --workers, no respawning children)
+        self.proc.communicate()
         raise AssertionError("the server did not start")
 
     def __exit__(self, *exc: object) -> None:

@@ -16,12 +16,12 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from idstore.testing import IdentityStoreMock
 from tests.auth.conftest import AccessKeyPair, Keys
-from tests.conftest import REGION, RunningServer
+from tests.conftest import REGION, RunningServer, fuzz_settings
 from tests.helpers import (
     JSON_1_1,
     RawResponse,
@@ -31,12 +31,8 @@ from tests.helpers import (
     target,
 )
 
-FAST = settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-OVER_HTTP = settings(FAST, max_examples=40)
+FAST = fuzz_settings(120)
+OVER_HTTP = fuzz_settings(25)
 
 AUTH_ERRORS = {
     "MissingAuthenticationTokenException",

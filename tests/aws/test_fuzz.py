@@ -1,4 +1,5 @@
-"""Property tests: no request, however malformed, gets a 5xx or a malformed answer (SPEC §2).
+"""Property tests: no request, however malformed, gets a 5xx or a malformed answer
+(docs/behaviour.md#wire-protocol).
 
 Most properties call the gateway in-process (`mock.gateway.handle`), which is the code path the
 HTTP server runs, so they can afford a few hundred examples; two run over real HTTP with fewer.
@@ -18,12 +19,12 @@ from typing import Any
 
 import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from idstore.aws.spec import load_spec
 from idstore.testing import IdentityStoreMock
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, fuzz_settings
 from tests.helpers import (
     JSON_1_1,
     RawResponse,
@@ -37,17 +38,14 @@ from tests.helpers import (
     target,
     user_params,
 )
+from tests.strategies import odd_text
 
 SPEC = load_spec()
 OPERATIONS = sorted(SPEC.operation_names)
 PROTOCOL_ERRORS = frozenset({"SerializationException"})
 
-FAST = settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-OVER_HTTP = settings(FAST, max_examples=40)
+FAST = fuzz_settings(100)
+OVER_HTTP = fuzz_settings(25)
 
 # -- strategies ------------------------------------------------------------------------------
 
@@ -193,8 +191,8 @@ class World:
             options.append(
                 st.text(st.characters(categories=("L", "N")), min_size=low, max_size=high)
             )
-        if wild:
-            options += [st.text(max_size=30), plausible_text]
+        if wild:  # odd text: NUL, control characters, lone surrogates, ...
+            options += [st.text(max_size=30), plausible_text, odd_text]
         return st.one_of(options)
 
 
@@ -480,7 +478,7 @@ cidr_pattern = SPEC.shape("IpCidrType").metadata["pattern"]
 cidrs = st.lists(st.from_regex(cidr_pattern, fullmatch=True), min_size=1, max_size=4)
 
 
-@FAST
+@fuzz_settings(60)  # each example is a write of the store's configuration
 @given(allowed=cidrs, caller=st.ip_addresses())
 def test_source_ip_rules_never_fail(
     mock: IdentityStoreMock,

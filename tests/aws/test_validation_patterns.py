@@ -8,10 +8,11 @@ import re
 import botocore.session
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from idstore.aws.validate import compile_pattern
+from tests.conftest import fuzz_settings
 
 _MODEL = botocore.session.get_session().get_service_model("identitystore")
 _PATTERNS = sorted(
@@ -43,7 +44,7 @@ def test_patterns_on_re_use_only_explicit_classes(pattern: str) -> None:
 
 
 @pytest.mark.parametrize("pattern", _PLAIN)
-@settings(max_examples=150, deadline=None)
+@fuzz_settings(150)
 @given(data=st.data())
 def test_re_and_regex_agree(pattern: str, data: st.DataObject) -> None:
     matching = data.draw(st.from_regex(pattern, fullmatch=True))

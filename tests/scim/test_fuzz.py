@@ -13,12 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from idstore import errors, wire
 from idstore.scim import endpoints, problems
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, fuzz_settings
 
 PATHS = [
     "userName",
@@ -128,9 +128,7 @@ def _send(
         assert error["status"] == str(response.status) and error["detail"]
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings(60)
 @given(body=bodies, ops=operations, kind=st.sampled_from(["Users", "Groups"]))
 def test_writes_never_fail_with_5xx(
     server: RunningServer, store_id: str, scim_token: str, body: Any, ops: Any, kind: str
@@ -156,9 +154,7 @@ def test_writes_never_fail_with_5xx(
         _send(server, store_id, scim_token, "PUT", f"/Groups/{group[0].group_id}", body)
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings(80)
 @given(
     filter_=st.sampled_from(FILTERS) | st.text(max_size=30),
     params=st.dictionaries(
