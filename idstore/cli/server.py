@@ -147,6 +147,14 @@ from idstore.model import now
     "InternalServerException with RetryAfterSeconds (SCIM: 503 with Retry-After).  "
     "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
 )
+@click.option(
+    "--console-session-seconds",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="How long an admin console sign-in lasts (/console/).  "
+    "[default: $IDSTORE_CONSOLE_SESSION_SECONDS, else 28800]",
+)
 def serve(
     host: str,
     port: int,
@@ -170,6 +178,7 @@ def serve(
     max_connections: int | None,
     scim_max_members: int | None,
     lock_timeout: float | None,
+    console_session_seconds: int | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -196,6 +205,7 @@ def serve(
             max_connections=max_connections,
             scim_max_members=scim_max_members,
             lock_timeout=lock_timeout,
+            console_session_seconds=console_session_seconds,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
