@@ -21,7 +21,7 @@ Targets:
   detached worktree of it, first on PYTHONPATH, on the same dependencies), on a SQLite file of
   its own: the before-state of a change, measured in the same run as the after-state.
 
-Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for the README.
+Needs `wrk` (Debian: apt-get install wrk). Prints a Markdown table for docs/performance.md.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ This is the only module that knows about ASGI and the web server. It routes by p
     *    /{IdentityStoreId}/scim/v2/…  the SCIM front end (bearer tokens: `idstore scim-tokens`)
     *    anything else                 the AWS JSON 1.1 gateway (POST / with X-Amz-Target)
 
-and copies each request into a `wire.Request` for the front end's `handle`. uvicorn runs it over
-`httpserver.LimitedProtocol`, which enforces the header, read-time and connection limits before
-a request reaches the app; `refusal` renders those answers. It is a bare ASGI
-callable rather than a framework app: there are three routes, and a request should cost the
+and copies each request into a `wire.Request` for the front end's `handle`, with the client's
+address (forwarded headers believed only from the configured proxies: forwarded.py). uvicorn
+runs it over `httpserver.LimitedProtocol`, which enforces the header, read-time and connection
+limits before a request reaches the app; `refusal` renders those answers. It is a bare ASGI
+callable rather than a framework app: there are few routes, and a request should cost the
 least the server allows (the performance target is a fraction of a bare ASGI app's rate).
 
 Each API and SCIM request is counted in `Metrics` from what its response says. On SIGTERM the
@@ -63,6 +64,7 @@ from idstore.aws.protocol import error_response as aws_error
 from idstore.config import Config
 from idstore.console import ConsoleService, is_console_path
 from idstore.errors import IdstoreError
+from idstore.forwarded import ForwardedHeaders
 from idstore.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from idstore.metrics import Metrics
 from idstore.scim import tokens as scim_tokens
@@ -114,13 +116,16 @@ class App:
             groups=self.aws.operations.groups,
             issue_token=functools.partial(scim_tokens.issue, store),
         )
+        self._forwarded = ForwardedHeaders(config.trusted_proxies, config.proxy_header)
         self.draining = False
         # An OpenTelemetry tracer (idstore/tracing.py), or None: no tracing, no cost.
         self.tracer = tracer if tracer is not None else tracer_from_environment()
         self.metrics = Metrics(
             {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
             lambda: store_sizes(store),
+            pool_in_use=store.connections_in_use,
         )
+        store.transactions.observer = self.metrics  # database waits and retries
         self._metrics_networks = config.metrics_networks()
         # Where requests run (see the module docstring); threads=0: all on the loop.
         self._all_inline = store.in_memory if threads is None else threads == 0
@@ -170,14 +175,15 @@ class App:
         body = await _read_body(receive, self.config.max_body_bytes)
         if body is None:
             return  # the client went away (or took too long) before sending the whole body
-        client = scope.get("client")
+        headers = _headers(scope["headers"])
+        peer = scope.get("client")
         request = wire.Request(
             method=method,
             path=path,
-            headers=_headers(scope["headers"]),
+            headers=headers,
             body=body,
             query=scope.get("query_string", b"").decode("latin-1"),
-            client_ip=client[0] if client else None,
+            client_ip=self._forwarded.client(peer[0] if peer else None, headers),
         )
         if is_console_path(path):
             await _respond(send, await self._console(request, scope))
@@ -484,6 +490,10 @@ def serve(
         # Our limits on headers, read time and connections (see idstore/httpserver.py).
         "http": functools.partial(LimitedProtocol, limits=limits),
         "timeout_keep_alive": app.config.keep_alive_timeout,
+        # uvicorn would believe X-Forwarded-For from any loopback peer (its default
+        # forwarded_allow_ips): the App reads forwarded headers itself, from the proxies
+        # the configuration names only (idstore/forwarded.py).
+        "proxy_headers": False,
     }
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it. Make that handler a no-op, so that a graceful stop exits 0.

@@ -1,14 +1,22 @@
 """Configuration: one frozen value, read once (from flags and the environment) and passed down.
 
-Nothing reads the environment after start-up; `Config.from_env` is the only place that does, and
-the CLI calls it once. Library users build a `Config` directly. The variables: IDSTORE_DB,
-IDSTORE_ACCOUNT_ID, IDSTORE_AUTH, IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE,
-IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS, IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES,
-IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY, IDSTORE_DRAIN_TIMEOUT, and the
-HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES, IDSTORE_READ_TIMEOUT,
-IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS, IDSTORE_SCIM_MAX_MEMBERS (every limit, its
-default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT (docs/durability.md),
-IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md).
+`Config.from_env` reads the `IDSTORE_*` variables below, once, when a command starts; library
+users build a `Config` directly. The variables: IDSTORE_DB, IDSTORE_ACCOUNT_ID, IDSTORE_AUTH,
+IDSTORE_SERVER_KEY, IDSTORE_SERVER_KEY_FILE, IDSTORE_THROTTLE_TPS, IDSTORE_MAX_USERS,
+IDSTORE_MAX_GROUPS, IDSTORE_MAX_BODY_BYTES, IDSTORE_METRICS_ALLOW, IDSTORE_DRAIN_DELAY,
+IDSTORE_DRAIN_TIMEOUT, the HTTP limits IDSTORE_MAX_HEADERS, IDSTORE_MAX_HEADER_BYTES,
+IDSTORE_READ_TIMEOUT, IDSTORE_KEEP_ALIVE_TIMEOUT, IDSTORE_MAX_CONNECTIONS,
+IDSTORE_SCIM_MAX_MEMBERS (every limit, its default and why: docs/limits.md), IDSTORE_LOCK_TIMEOUT
+(docs/durability.md), IDSTORE_CONSOLE_SESSION_SECONDS (docs/console.md), IDSTORE_TRUSTED_PROXIES
+(comma-separated) and IDSTORE_PROXY_HEADER (docs/reverse-proxy.md). One variable is read
+elsewhere, each time an engine is created: IDSTORE_SQLITE_SYNCHRONOUS (`store/dialects.py`), a
+SQLite setting that only the SQLite engine has a use for. Docs: docs/reference/configuration.md
+lists them all.
+
+`database_url` turns what a user gives as the database (`--db`, IDSTORE_DB) into a URL: a plain
+file path, relative or absolute, is a SQLite file; `sqlite:///...` and `postgresql://...` URLs
+pass as they are (`postgres://` is read as `postgresql://`); another scheme is refused with the
+accepted forms.
 """
 
 from __future__ import annotations
@@ -23,16 +31,53 @@ from pathlib import Path
 DEFAULT_DB_FILE = "idstore.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-# How requests are authenticated (SPEC §10): "none" accepts any credentials (local mode),
-# "sigv4" verifies signatures made with access keys from `idstore keys create`.
+# How requests are authenticated (docs/behaviour.md#access): "none" accepts any credentials (local
+# mode), "sigv4" verifies signatures made with access keys from `idstore keys create`.
 AUTH_MODES = ("none", "sigv4")
+# The header a trusted reverse proxy puts the client's address in (see docs/reverse-proxy.md).
+PROXY_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+# The URL schemes a database may have (SQLAlchemy's names: a driver may follow a "+").
+DB_SCHEMES = ("sqlite", "postgresql")
+DB_FORMS = (
+    "a file path (idstore.db, ./data/idstore.db, /var/lib/idstore/idstore.db), "
+    "sqlite:///RELATIVE/FILE, sqlite:////ABSOLUTE/FILE, "
+    "or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
+)
+
+
+def database_url(given: str, cwd: Path | None = None) -> str:
+    """The database URL for what a user gave: a URL as it is, a plain path as a SQLite file.
+
+    A relative path is made absolute against `cwd` (the working directory), so that the URL
+    means the same file wherever it is used later (worker processes, the server key beside it).
+    Raises ValueError, naming the accepted forms, for an empty value or an unknown scheme.
+    """
+    text = given.strip()
+    if not text:
+        raise ValueError(f"the database is empty: give {DB_FORMS}")
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() == "postgres":  # the spelling of Heroku and others; SQLAlchemy's is:
+            return f"postgresql://{rest}"
+        if scheme.lower().split("+")[0] in DB_SCHEMES:
+            return text
+        raise ValueError(f"cannot use the database {given!r}: give {DB_FORMS}")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (cwd or Path.cwd()) / path
+    return f"sqlite:///{path}"
 
 
 def default_db_url(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
     """`IDSTORE_DB` if set, else a SQLite file named `idstore.db` in the working directory."""
     env = os.environ if env is None else env
     if env.get("IDSTORE_DB"):
-        return env["IDSTORE_DB"]
+        try:
+            return database_url(env["IDSTORE_DB"], cwd)
+        except ValueError as error:
+            raise ValueError(f"IDSTORE_DB: {error}") from None
     return f"sqlite:///{(cwd or Path.cwd()) / DEFAULT_DB_FILE}"
 
 
@@ -83,6 +128,10 @@ class Config:
     lock_timeout: float = 5.0
     # How long an admin console session lasts after sign-in (see docs/console.md).
     console_session_seconds: int = 8 * 3600
+    # The reverse proxies (addresses or CIDR blocks) whose `proxy_header` names the client;
+    # none: forwarded headers are ignored, the TCP peer is the client (docs/reverse-proxy.md).
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.auth not in AUTH_MODES:
@@ -97,6 +146,21 @@ class Config:
         self.metrics_networks()  # refuses a malformed metrics_allow now, not at a scrape
         if not 0 < self.lock_timeout <= 3600:  # also refuses NaN
             raise ValueError("lock_timeout must be more than 0 and at most 3600 seconds")
+        if self.console_session_seconds < 1:
+            raise ValueError("console_session_seconds must be at least 1")
+        proxies = tuple(p.strip() for p in self.trusted_proxies if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxies must be IP addresses or CIDR blocks, not {proxy!r}"
+                ) from None
+        object.__setattr__(self, "trusted_proxies", proxies)  # also from JSON's lists
+        if self.proxy_header not in PROXY_HEADERS:
+            raise ValueError(
+                f"proxy_header must be one of {', '.join(PROXY_HEADERS)}, not {self.proxy_header!r}"
+            )
 
     def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """The networks `metrics_allow` names."""
@@ -134,7 +198,13 @@ class Config:
         for name, (key, kind) in _NUMBER_VARIABLES.items():
             if env.get(name):
                 values[key] = _number(name, env[name], kind)
+        if env.get("IDSTORE_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(env["IDSTORE_TRUSTED_PROXIES"].split(","))
+        if env.get("IDSTORE_PROXY_HEADER"):
+            values["proxy_header"] = env["IDSTORE_PROXY_HEADER"].lower()
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "db_url" in overrides and overrides["db_url"] is not None:
+            values["db_url"] = database_url(str(overrides["db_url"]))
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -50,7 +50,8 @@ ENTERPRISE_ATTRIBUTES = (
 MANAGER = "manager"
 MANAGER_VALUE = "value"
 
-# Reserved for IAM Identity Center itself; compared case-insensitively (SPEC §3).
+# Reserved for IAM Identity Center itself; compared case-insensitively
+# (docs/behaviour.md#validation).
 RESERVED_NAMES = frozenset({"administrator", "awsadministrators"})
 
 Json = dict[str, Any]

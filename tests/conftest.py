@@ -224,7 +224,14 @@ def server(store: Store, config: Config) -> Iterator[RunningServer]:
     app = App(store, config)
     port = _free_port()
     uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=False,  # as `idstore serve` runs it: the App reads them itself
+        )
     )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

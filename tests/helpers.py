@@ -168,7 +168,8 @@ def is_uuid(text: str) -> bool:
 
 
 def check_aws_response(response: RawResponse) -> dict[str, Any]:
-    """Assert what every AWS JSON 1.1 response must be (SPEC §2); return its JSON object.
+    """Assert what every AWS JSON 1.1 response must be (docs/behaviour.md#wire-protocol); return its
+    JSON object.
 
     Never a 5xx; a JSON object body with `Content-Type: application/x-amz-json-1.1`; an
     `x-amzn-RequestId` UUID; errors are 400 with `__type`, `Message` and `RequestId` (equal to

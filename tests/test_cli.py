@@ -17,6 +17,7 @@ import boto3
 import click
 import pytest
 
+from idstore import __version__
 from idstore.cli import main
 
 STORE_ID = re.compile(r"^d-[0-9a-f]{10}$")
@@ -53,14 +54,6 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     assert "Show this message and exit." in out
 
 
-def test_every_command_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for command in _commands(main)[1:]:
-        assert f"idstore {' '.join(command)}" in readme, (
-            f"README lacks `idstore {' '.join(command)}`"
-        )
-
-
 def test_stores_create_prints_the_id_on_the_last_line(file_db_url: str) -> None:
     out = run("stores", "create", "--db", file_db_url)
     store_id = out.strip().splitlines()[-1]
@@ -88,19 +81,6 @@ def test_default_database_is_a_file_in_the_working_directory(tmp_path: Path) -> 
     )
     assert STORE_ID.match(result.stdout.strip().splitlines()[-1])
     assert (tmp_path / "idstore.db").exists()
-
-
-def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "idstore", "stores", "list", "--db", "mysql://nobody@nowhere/x"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "cannot open the database" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def _free_port() -> int:
@@ -153,6 +133,14 @@ def test_serve_creates_a_store_answers_and_stops_on_sigterm(file_db_url: str, db
             proc.kill()
             proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-    if fresh:
-        assert f"Created identity store {store_id}" in out
-    assert f"listening on {url}" in out
+    lines = out.splitlines()
+    if fresh:  # exactly the lines docs/getting-started.md shows
+        assert lines == [
+            "Authentication: none (local mode: any credentials are accepted)",
+            f"Created identity store {store_id}",
+            f"idstore {__version__} listening on {url} (database: {file_db_url})",
+        ]
+    else:
+        assert f"Identity store: {store_id}" in lines
+        assert out.count(store_id) == 1
+    assert lines[-1] == f"idstore {__version__} listening on {url} (database: {file_db_url})"

@@ -1,4 +1,5 @@
-"""Invariants under races, with several real server processes on one database (SPEC §5, §7).
+"""Invariants under races, with several real server processes on one database
+(docs/behaviour.md#uniqueness, #updates).
 
 Each test starts two `idstore serve` processes on the same database (a SQLite file, or the
 PostgreSQL test database) and sends conflicting requests from many threads at once, spread

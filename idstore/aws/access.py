@@ -3,11 +3,11 @@
 Local mode (`--auth none`, the default on loopback) accepts any request, like moto and
 LocalStack do, and still attributes it: the principal is
 `arn:aws:iam::<account>:user/<access key id the request was signed with>`, or the account's
-root ARN when it carries none (SPEC §9). SigV4 mode (`aws/sigv4.py`) yields the principal of a
-verified access key, limited to its identity stores and, for a read-only key, to the reading
-operations: those whose model names start with Describe, Get or List, and IsMemberInGroups.
-As in IAM, the rights are checked before the request is validated or any resource looked up,
-so a key learns nothing about stores it may not use.
+root ARN when it carries none (docs/behaviour.md#other-fields). SigV4 mode (`aws/sigv4.py`) yields
+the principal of a verified access key, limited to its identity stores and, for a read-only key, to
+the reading operations: those whose model names start with Describe, Get or List, and
+IsMemberInGroups. As in IAM, the rights are checked before the request is validated or any resource
+looked up, so a key learns nothing about stores it may not use.
 """
 
 from __future__ import annotations

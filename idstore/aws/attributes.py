@@ -15,8 +15,8 @@ attribute paths of UpdateUser (`name.givenName`, `emails`, ...). From the shapes
 An update applies every operation to a copy, in order, then checks the whole result with the
 same rules as a create, so it is all or nothing. Null (or no value) removes an attribute; an
 empty string is refused, as AWS does. The rules the model does not carry are Identity Center's
-(SPEC §3): required names, reserved names, one primary photo; and the enterprise extension's
-attribute names (`model.ENTERPRISE_ATTRIBUTES`).
+(docs/behaviour.md#validation): required names, reserved names, one primary photo; and the
+enterprise extension's attribute names (`model.ENTERPRISE_ATTRIBUTES`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from idstore.model import (
     is_reserved_name,
 )
 
-# Identity Center requires these on every user, beyond the model's own `required` (SPEC §3).
+# Identity Center requires these on every user, beyond the model's own `required`
+# (docs/behaviour.md#validation).
 REQUIRED_USER_ATTRIBUTES = (
     ("UserName",),
     ("DisplayName",),

@@ -29,19 +29,24 @@ _CLIENT_ERROR = 400
 _SERVER_ERROR = 500
 
 
+def check_size(request: wire.Request, max_body: int) -> None:
+    """ValidationException for a body over the limit. Checked before anything else, the
+    signature included: the server reads no more than the limit (and a byte), so the
+    signature of an oversized body cannot be checked, and the size is the true answer."""
+    if len(request.body) > max_body:
+        raise errors.InvalidInput(f"Request body is too large: the limit is {max_body} bytes.")
+
+
 def parse(
-    request: wire.Request, target_prefix: str, operations: frozenset[str], max_body: int
+    request: wire.Request, target_prefix: str, operations: frozenset[str]
 ) -> tuple[str, dict[str, Any]]:
-    """The operation name and the parsed JSON body of an AWS JSON 1.1 request."""
+    """The operation name and the parsed JSON body of an AWS JSON 1.1 request (whose size
+    `check_size` has checked)."""
     target = request.headers.get("x-amz-target", "")
     prefix, _, operation = target.rpartition(".")
     if request.method != "POST" or prefix != target_prefix or operation not in operations:
         shown = target or "(none)"
         raise errors.UnknownOperation(f"Unknown operation: X-Amz-Target {shown[:200]!r}.")
-    if len(request.body) > max_body:
-        raise errors.InvalidInput(
-            f"Request body is {len(request.body)} bytes; the limit is {max_body} bytes."
-        )
     if not request.body.strip():
         return operation, {}
     try:

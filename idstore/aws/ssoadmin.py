@@ -154,9 +154,8 @@ class SsoAdmin:
                 f"sso-admin {operation[:64]} is not served here: idstore serves the sso-admin "
                 f"operations {', '.join(OPERATIONS)} (each identity store is an instance)."
             )
-        return protocol.parse(
-            request, TARGET_PREFIX, frozenset(OPERATIONS), self._config.max_body_bytes
-        )
+        protocol.check_size(request, self._config.max_body_bytes)
+        return protocol.parse(request, TARGET_PREFIX, frozenset(OPERATIONS))
 
     def _call(
         self, operation: str, params: dict[str, Any], principal: Principal, client_ip: str | None

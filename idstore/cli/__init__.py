@@ -11,13 +11,15 @@
     idstore import --store ID [--db URL] [--create] FILE    all or nothing; prints a summary
     idstore users list|show, idstore groups list|show|members --store ID [--json]
     idstore keys create (--store ID ... | --all-stores) --name NAME [--read-only] [--json]
+                        [--profile P] [--credentials-file PATH]
     idstore keys list [--json] [--db URL]
     idstore keys delete ACCESS_KEY_ID [--db URL]
     idstore backup [--db URL] -o FILE | --verify FILE    a consistent snapshot; checks one
     idstore restore [--db URL] [--replace] FILE          into an empty database
 
 One module per command group; this one assembles them. The database is `--db`, else
-`IDSTORE_DB`, else `idstore.db` in the working directory; every command opens the store through
+`IDSTORE_DB`, else `idstore.db` in the working directory, each a file path or a URL
+(`config.database_url`); every command opens the store through
 `open_store`, which applies pending migrations. Heavy imports (SQLAlchemy, alembic, the web
 server) happen inside the commands that need them, so `--help` is instant.
 """

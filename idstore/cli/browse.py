@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -278,9 +279,16 @@ def _show(record: Json, as_json: bool) -> None:
         click.echo(f"{name.ljust(width)}  {value}")
 
 
+# Members holding times: epoch seconds in JSON (as the API answers), ISO 8601 for people.
+_TIMES = frozenset({"CreatedAt", "UpdatedAt"})
+
+
 def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
     """`Name.GivenName`, `Emails[0].Value`, ... with their values, for the `show` view."""
-    if isinstance(value, dict):
+    if prefix.rpartition(".")[2] in _TIMES and isinstance(value, int | float):
+        when = datetime.fromtimestamp(value, UTC)
+        yield prefix, when.isoformat(timespec="milliseconds" if value % 1 else "seconds")
+    elif isinstance(value, dict):
         for key, item in value.items():
             yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list):

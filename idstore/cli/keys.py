@@ -1,6 +1,7 @@
 """Access keys for SigV4: what AWS clients sign with when the server runs with `--auth sigv4`.
 
-    idstore keys create (--store ID ... | --all-stores) --name NAME [--read-only] [--json]
+    idstore keys create (--store ID ... | --all-stores) --name NAME [--read-only]
+                        [--profile P] [--credentials-file PATH] [--json]
     idstore keys list [--json]
     idstore keys delete ACCESS_KEY_ID
 
@@ -14,12 +15,14 @@ generates on first use (and `serve --auth sigv4` too) and says where it is.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 import orjson
 
 from idstore.cli.common import db_option, open_db
+from idstore.cli.profiles import profile_lines, write_profile
 from idstore.config import Config
 from idstore.errors import IdstoreError
 from idstore.model import now
@@ -108,7 +111,15 @@ def keys() -> None:
 @click.option(
     "--profile",
     metavar="PROFILE",
-    help="The profile name printed for ~/.aws/credentials (default: idstore-NAME).",
+    help="The credentials-file profile name (default: idstore-NAME).",
+)
+@click.option(
+    "--credentials-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the profile into this AWS credentials file (e.g. ~/.aws/credentials), "
+    "replacing a profile of the same name and keeping the rest of the file, instead of "
+    "printing it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @server_key_option
@@ -119,6 +130,7 @@ def keys_create(
     name: str,
     read_only: bool,
     profile: str | None,
+    credentials_file: Path | None,
     as_json: bool,
     server_key_file: str | None,
     db_url: str | None,
@@ -152,27 +164,45 @@ def keys_create(
         raise click.ClickException(error.message) from error
     finally:
         store.close()
+    lines = profile_lines(profile, key.access_key_id, secret)
+    if credentials_file is not None:
+        try:
+            replaced = write_profile(credentials_file, profile, lines)
+        except OSError as error:
+            raise click.ClickException(
+                f"created access key {key.access_key_id}, but could not write "
+                f"{credentials_file}: {error}; delete the key (idstore keys delete) and retry"
+            ) from error
     if as_json:
         summary = {**_summary(key, config), "SecretAccessKey": secret}
         click.echo(orjson.dumps(summary).decode())
         return
     # People read the summary on stderr; stdout is a credentials-file profile named after the
-    # key, so that `idstore keys create ... >> ~/.aws/credentials` is the whole set-up.
+    # key, so that `idstore keys create ... >> ~/.aws/credentials` is the whole set-up (or the
+    # profile goes into the file given with --credentials-file).
     rights = "read-only" if key.read_only else "read-write"
     click.echo(f"Created access key {key.access_key_id} ({rights})", err=True)
     click.echo(f"Principal:       {principal_arn(config, key.name)}", err=True)
     click.echo(f"Identity stores: {_stores_text(key)}", err=True)
+    # A credentials file carries no region, and AWS clients need one: say how to give it.
+    region = (
+        f"Clients also need a region (any works): aws configure set region us-east-1 "
+        f"--profile {profile}, or AWS_DEFAULT_REGION=us-east-1."
+    )
+    if credentials_file is not None:
+        done = "Replaced" if replaced else "Wrote"
+        click.echo(f"{done} profile [{profile}] in {credentials_file}. {region}", err=True)
+        return
     click.echo(
         "The secret access key is shown only now; it cannot be recovered, only replaced.\n"
         f"Profile [{profile}] for ~/.aws/credentials (or set AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY to these values). A profile name must appear only once in the "
-        "file: a second [" + profile + "] breaks it for every AWS client (--profile picks "
-        "another name).",
+        "file: a second [" + profile + "] breaks it for every AWS client (--credentials-file "
+        "replaces it safely; --profile picks another name). " + region,
         err=True,
     )
-    click.echo(f"[{profile}]")
-    click.echo(f"aws_access_key_id = {key.access_key_id}")
-    click.echo(f"aws_secret_access_key = {secret}")
+    for line in lines:
+        click.echo(line)
 
 
 @keys.command("list")

@@ -42,12 +42,13 @@ def scim_tokens_create(store_id: str, days: int, db_url: str | None) -> None:
     """Create a token; print it alone on the last line (it is not shown again)."""
     from idstore.scim import tokens
 
+    store = open_db(db_url)
     try:
-        token, record = tokens.issue(
-            open_db(db_url), store_id, at=now(), lifetime=timedelta(days=days)
-        )
+        token, record = tokens.issue(store, store_id, at=now(), lifetime=timedelta(days=days))
     except IdstoreError as error:
         raise click.ClickException(error.message) from error
+    finally:
+        store.close()
     click.echo(f"Token id: {record.token_id}")
     click.echo(f"Identity store: {store_id}")
     click.echo(f"Expires: {record.expires_at.isoformat(timespec='seconds')}")
@@ -60,10 +61,13 @@ def scim_tokens_create(store_id: str, days: int, db_url: str | None) -> None:
 @db_option
 def scim_tokens_list(store_id: str, db_url: str | None) -> None:
     """List a store's tokens (ids and dates; never the tokens themselves)."""
+    store = open_db(db_url)
     try:
-        found = open_db(db_url).list_scim_tokens(store_id)
+        found = store.list_scim_tokens(store_id)
     except IdstoreError as error:
         raise click.ClickException(error.message) from error
+    finally:
+        store.close()
     at = now()
     click.echo(f"{'TOKEN ID':<36}  {'CREATED':<25}  {'EXPIRES':<25}  STATUS")
     for t in found:
@@ -79,10 +83,13 @@ def scim_tokens_list(store_id: str, db_url: str | None) -> None:
 @db_option
 def scim_tokens_delete(store_id: str, token_id: str, db_url: str | None) -> None:
     """Delete a token; requests carrying it are refused at once."""
+    store = open_db(db_url)
     try:
-        deleted = open_db(db_url).delete_scim_token(store_id, token_id)
+        deleted = store.delete_scim_token(store_id, token_id)
     except IdstoreError as error:
         raise click.ClickException(error.message) from error
+    finally:
+        store.close()
     if not deleted:
         raise click.ClickException(f"identity store {store_id} has no SCIM token {token_id}")
     click.echo(f"Deleted SCIM token {token_id}")

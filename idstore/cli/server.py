@@ -11,7 +11,7 @@ import click
 from idstore import __version__
 from idstore.cli.common import db_option, open_db
 from idstore.cli.keys import open_server_key, server_key_option
-from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, Config
+from idstore.config import AUTH_MODES, DEFAULT_HOST, DEFAULT_PORT, PROXY_HEADERS, Config
 from idstore.model import now
 
 
@@ -148,6 +148,21 @@ from idstore.model import now
     "[default: $IDSTORE_LOCK_TIMEOUT, else 5]",
 )
 @click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="CIDRS",
+    help="Reverse proxies (comma-separated addresses or CIDR blocks) whose --proxy-header "
+    "names the client; from any other peer, forwarded headers are ignored (see "
+    "docs/reverse-proxy.md).  [default: $IDSTORE_TRUSTED_PROXIES, else none]",
+)
+@click.option(
+    "--proxy-header",
+    type=click.Choice(PROXY_HEADERS, case_sensitive=False),
+    default=None,
+    help="The header the trusted proxies set.  [default: $IDSTORE_PROXY_HEADER, else "
+    "x-forwarded-for]",
+)
+@click.option(
     "--console-session-seconds",
     type=click.IntRange(min=1),
     default=None,
@@ -178,6 +193,8 @@ def serve(
     max_connections: int | None,
     scim_max_members: int | None,
     lock_timeout: float | None,
+    trusted_proxies: str | None,
+    proxy_header: str | None,
     console_session_seconds: int | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
@@ -205,12 +222,15 @@ def serve(
             max_connections=max_connections,
             scim_max_members=scim_max_members,
             lock_timeout=lock_timeout,
+            trusted_proxies=None if trusted_proxies is None else tuple(trusted_proxies.split(",")),
+            proxy_header=proxy_header and proxy_header.lower(),
             console_session_seconds=console_session_seconds,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     config = config.with_changes(auth=_auth_mode(config.auth, host, insecure_no_auth))
     store = open_db(config.db_url, lock_timeout=config.lock_timeout)
+    _warn_if_readable(config.db_url)
     if config.auth == "sigv4":
         loaded = open_server_key(store, config)
         if loaded.path is not None:  # workers find the key where this process did
@@ -222,12 +242,11 @@ def serve(
     else:
         click.echo("Authentication: none (local mode: any credentials are accepted)")
     stores = store.list_identity_stores(None, 1000).items
-    if not stores:
-        created = store.create_identity_store(now())
-        click.echo(f"Created identity store {created.store_id}")
-        stores = [created]
-    for s in stores:
-        click.echo(f"Identity store: {s.store_id}")
+    if stores:
+        for s in stores:
+            click.echo(f"Identity store: {s.store_id}")
+    else:
+        click.echo(f"Created identity store {store.create_identity_store(now()).store_id}")
     app = create_app(config, store)
     url = f"http://{host}:{port}"
 
@@ -236,6 +255,19 @@ def serve(
         sys.stdout.flush()
 
     run(app, host, port, workers=workers, log_level=log_level, on_ready=ready)
+
+
+def _warn_if_readable(db_url: str) -> None:
+    """Warn about database files other users of the machine can read: they hold every profile
+    and the sealed secrets. (New databases are created 0600; an existing file keeps its mode.)"""
+    from idstore.store.files import readable_by_others
+
+    for path, mode in readable_by_others(db_url):
+        click.echo(
+            f"Warning: {path} is readable by other users (mode {mode:04o}); it holds every "
+            f"profile and the sealed secrets. Restrict it: chmod 600 {path}",
+            err=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:
@@ -248,8 +280,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _auth_mode(requested: str | None, host: str, insecure_no_auth: bool) -> str:
-    """The authentication to serve with (SPEC §10): local mode only on loopback, unless the
-    operator insists."""
+    """The authentication to serve with (docs/behaviour.md#access): local mode only on loopback,
+    unless the operator insists."""
     if _is_loopback(host):
         return requested or "none"
     if requested == "sigv4" or (requested is None and not insecure_no_auth):

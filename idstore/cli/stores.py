@@ -25,7 +25,11 @@ def stores() -> None:
 )
 def stores_create(db_url: str | None, id_format: str) -> None:
     """Create an identity store; print its id alone on the last line."""
-    created = open_db(db_url).create_identity_store(now(), id_format=IdFormat(id_format))
+    store = open_db(db_url)
+    try:
+        created = store.create_identity_store(now(), id_format=IdFormat(id_format))
+    finally:
+        store.close()
     click.echo(created.store_id)
 
 
@@ -36,14 +40,17 @@ def stores_list(db_url: str | None) -> None:
     store = open_db(db_url)
     after = None
     click.echo(f"{'IDENTITY STORE':<14}  {'USERS':>8}  {'GROUPS':>8}  {'IDS':<8}  CREATED")
-    while True:
-        page = store.list_identity_stores(after, 100)
-        for s in page.items:
-            created = s.created_at.isoformat(timespec="seconds")
-            click.echo(
-                f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  "
-                f"{s.id_format.value:<8}  {created}"
-            )
-        if page.after is None:
-            break
-        after = page.after
+    try:
+        while True:
+            page = store.list_identity_stores(after, 100)
+            for s in page.items:
+                created = s.created_at.isoformat(timespec="seconds")
+                click.echo(
+                    f"{s.store_id:<14}  {s.user_count:>8}  {s.group_count:>8}  "
+                    f"{s.id_format.value:<8}  {created}"
+                )
+            if page.after is None:
+                break
+            after = page.after
+    finally:
+        store.close()

@@ -97,8 +97,11 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
     from idstore.transfer import ImportFailed, Reader, import_records
 
     name = getattr(file, "name", "-")
-    config = Config.from_env(db_url=db_url)
-    store = open_db(db_url)
+    try:
+        config = Config.from_env(db_url=db_url)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    store = open_db(config.db_url)
     started = time.perf_counter()
     try:
         target = _ensure_store(store, store_id, create=create)
@@ -137,9 +140,11 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
 def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore:
     try:
         return store.get_identity_store(store_id)
-    except NotFound:
+    except NotFound as missing:
         if not create:
-            raise
+            raise click.ClickException(
+                f"{missing.message}; to create it with the file's data, add --create"
+            ) from None
         from idstore.aws.spec import load_spec
         from idstore.aws.validate import Validator
 

@@ -20,6 +20,12 @@ JSON media type (`application/scim+json`, `application/json`, none); responses a
 the user; a group PATCH answers 204 (Entra's advice: a group's members can be many), or 200
 with the group when `attributes` or `excludedAttributes` asks for it.
 
+Each request is logged as one JSON line on `idstore.requests` (idstore/requestlog.py), as the
+AWS API's are: request id, method and path template (`PATCH /Groups/{id}`), identity store,
+the resource id it named or created, the token's id, client address, status, error class,
+for a refused bearer token the reason (missing, malformed, unknown, other_store, expired), and
+latency; never a token, a body or a profile value.
+
 Errors are domain errors raised anywhere below, answered through `_ERRORS`, the one table from
 error class to HTTP status and `scimType`; anything unexpected is logged and answered 500
 without detail. No input produces a 5xx.
@@ -30,14 +36,14 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import uuid
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
-from idstore import errors, wire
+from idstore import errors, requestlog, wire
 from idstore.config import Config
 from idstore.errors import IdstoreError, InvalidInput, NotFound, summarise
 from idstore.model import GroupData, GroupRecord, Json, UserData, UserRecord, now
@@ -71,7 +77,7 @@ from idstore.scim.rules import GroupRules, UserRules
 from idstore.scim.schema import ERROR, GROUPS, LIST_RESPONSE, USERS
 from idstore.sources import AllowedSources
 from idstore.store import Store
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 log = logging.getLogger("idstore.scim")
 
@@ -159,21 +165,34 @@ class ScimService:
     # -- the request -------------------------------------------------------------------------
 
     def handle(self, request: wire.Request) -> wire.Response:
-        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        request_id = requestlog.request_id()
+        trace = _Trace()
         try:
-            status, body, headers = self._handle(request)
+            status, body, headers = self._handle(request, trace)
             payload = b"" if body is None else orjson.dumps(body)
         except IdstoreError as error:
-            return self._failure(error, request_id)
+            response = self._failure(error, request_id)
+            trace.error = type(error).__name__
+            if isinstance(error, tokens.RefusedToken):
+                trace.auth_failure = error.reason
         except Exception:
             log.exception("SCIM request %s failed", request_id)
-            return self._failure(
+            response = self._failure(
                 errors.InternalError("The server could not complete the request."), request_id
             )
-        headers = {"x-amzn-requestid": request_id, **headers}
-        if body is not None:
-            headers["content-type"] = "application/scim+json"
-        return wire.Response(status, payload, headers)
+            trace.error = "InternalError"
+        else:
+            headers = {"x-amzn-requestid": request_id, **headers}
+            if body is not None:
+                headers["content-type"] = "application/scim+json"
+                if status == 201 and trace.resource is None:  # what a POST created
+                    created = body.get("id")
+                    trace.resource = created if isinstance(created, str) else None
+            response = wire.Response(status, payload, headers)
+        if requestlog.enabled():
+            _log(request, response, request_id, trace, started)
+        return response
 
     def _failure(self, error: IdstoreError, request_id: str) -> wire.Response:
         status, scim_type = _status(error)
@@ -186,19 +205,21 @@ class ScimService:
             response.headers["retry-after"] = str(error.retry_after)
         return response
 
-    def _handle(self, request: wire.Request) -> Result:
+    def _handle(self, request: wire.Request, trace: _Trace) -> Result:
         match = _PREFIX.fullmatch(request.path)
         if match is None:  # pragma: no cover - the app routes only matching paths here
             raise UnknownEndpoint(f"No SCIM endpoint at {request.path}.")
-        store_id = match.group(1)
-        tokens.authenticate(self._store, request, store_id, now())
+        store_id = trace.store = match.group(1)
+        segments = [s for s in (match.group(2) or "").split("/") if s]
+        trace.path, trace.resource = _template(segments)
+        token = tokens.authenticate(self._store, request, store_id, now())
+        trace.principal = f"scim-token/{token.token_id}"
         if request.client_ip:
             self._sources.check(store_id, request.client_ip)
         if len(request.body) > self._config.max_body_bytes:
             raise PayloadTooLarge(
                 f"The request body is larger than {self._config.max_body_bytes} bytes."
             )
-        segments = [s for s in (match.group(2) or "").split("/") if s]
         call = _Call(self, request, store_id, segments)
         return call.route()
 
@@ -227,6 +248,81 @@ class ScimService:
     @property
     def config(self) -> Config:
         return self._config
+
+
+class _Trace:
+    """What one request turned out to be, for its log line."""
+
+    __slots__ = ("auth_failure", "error", "path", "principal", "resource", "store")
+
+    def __init__(self) -> None:
+        self.store: str | None = None
+        self.path: str | None = None
+        self.resource: str | None = None
+        self.principal: str | None = None
+        self.error: str | None = None
+        self.auth_failure: str | None = None
+
+
+# The endpoints' names as the request log spells them, by lower-case first path segment.
+_ENDPOINTS = {
+    "users": "/Users",
+    "groups": "/Groups",
+    ".search": "/.search",
+    "serviceproviderconfig": "/ServiceProviderConfig",
+    "schemas": "/Schemas",
+    "resourcetypes": "/ResourceTypes",
+    "bulk": "/Bulk",
+    "me": "/Me",
+}
+
+
+def _template(segments: list[str]) -> tuple[str, str | None]:
+    """The path template of a request under the SCIM base URL (`/Users/{id}`), and the id of
+    the resource it names, if any; `(other)` for a path that is no endpoint."""
+    if not segments:
+        return "/", None
+    base = _ENDPOINTS.get(segments[0].lower())
+    if base is None or len(segments) > 2:
+        return "(other)", None
+    if len(segments) == 1:
+        return base, None
+    if segments[1].lower() == ".search":
+        return f"{base}/.search", None
+    return f"{base}/{{id}}", segments[1]
+
+
+def _log(
+    request: wire.Request,
+    response: wire.Response,
+    request_id: str,
+    trace: _Trace,
+    started: float,
+) -> None:
+    """The request's one log line: ids and codes, never a token or anything from a body."""
+    line = {
+        "request_id": request_id,
+        "operation": f"{requestlog.bounded(request.method, 16)} {trace.path or '(other)'}",
+        "store": requestlog.bounded(trace.store),
+        "resource": requestlog.bounded(trace.resource, 128),
+        "principal": trace.principal,
+        "client_ip": request.client_ip,
+        "status": response.status,
+        "error": trace.error,
+        "auth_failure": trace.auth_failure,
+    }
+    requestlog.write(line, started)
+
+
+def _not_a_member(missing: NotFound) -> IdstoreError:
+    """What a missing user among a group's members is to a SCIM client (anything else that
+    is missing stays NotFound)."""
+    if missing.resource_type != "USER":
+        return missing
+    return InvalidInput(
+        f"A member is not a user of this identity store: {missing.resource_id or '?'} "
+        "(groups hold users only)."
+    )
 
 
 def _has(body: Json, name: str) -> bool:
@@ -538,12 +634,7 @@ class _Call:
                 max_member_changes=MAX_MEMBER_CHANGES,
             )
         except NotFound as missing:
-            if missing.resource_type != "USER":
-                raise
-            raise InvalidInput(
-                f"A member is not a user of this identity store: {missing.resource_id or '?'} "
-                "(groups hold users only)."
-            ) from None
+            raise _not_a_member(missing) from None
 
     def _create_group(self) -> Result:
         view = canonical_view(GROUPS, self._body())
@@ -551,22 +642,18 @@ class _Call:
         ids = member_ids(view.get("members"))
         if len(ids) > MAX_MEMBER_CHANGES:
             raise InvalidInput(f"A group can be created with at most {MAX_MEMBER_CHANGES} members.")
-        group = self.store.create_group(
-            self.store_id,
-            data,
-            actor=ACTOR,
-            at=now(),
-            max_groups=self.service.config.max_groups_per_store,
-        )
-        if ids:
-            # Two transactions: if a member turns out not to be a user, undo the creation.
-            try:
-                group = self._change_group(
-                    group.group_id, lambda _: None, [MemberChange("add", tuple(ids))]
-                )
-            except BaseException:
-                self.store.delete_group(self.store_id, group.group_id, expected_revision=None)
-                raise
+        try:
+            # One transaction: the group appears with its members, or not at all.
+            group = self.store.create_group(
+                self.store_id,
+                data,
+                actor=ACTOR,
+                at=now(),
+                max_groups=self.service.config.max_groups_per_store,
+                member_ids=ids,
+            )
+        except NotFound as missing:
+            raise _not_a_member(missing) from None
         return self._group(group, 201)
 
     def _put_group(self, group_id: str) -> Result:

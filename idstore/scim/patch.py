@@ -7,7 +7,7 @@ validates it whole, so a PATCH is all or nothing. For groups, operations on `mem
 applied to the view: `member_changes` turns them into store `MemberChange`s, run in the same
 transaction as the attribute change.
 
-Semantics, with the lenient forms the IdPs need (reference scim.md §3-4):
+Semantics, with the lenient forms the IdPs need (docs/behaviour.md#scim-leniency):
 
 - no path: `value` is an object whose keys are paths (`"name.givenName"`, URN-qualified
   enterprise attributes, a whole extension object); keys that name nothing, and `id`, `meta`,
@@ -37,7 +37,7 @@ from idstore.scim import resources
 from idstore.scim.filter import AttrRef, Eq, Path, Select, parse_path
 from idstore.scim.problems import InvalidPath, InvalidSyntax, Mutability, NoTarget
 from idstore.scim.schema import GROUP, GROUPS, USER, Attribute, ResourceKind, Schema
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 _OPS = ("add", "remove", "replace")
 _IGNORED_KEYS = frozenset({"schemas", "id", "meta", "password", "groups"})

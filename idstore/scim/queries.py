@@ -1,7 +1,7 @@
 """Which users and groups a list request selects: a filter reduced to indexed lookups, paged.
 
-AWS serves `eq` filters joined by `and` on a few attributes (reference scim.md §1.4), and each
-of them is a unique key in the store, so a filter selects at most one resource:
+AWS serves `eq` filters joined by `and` on a few attributes (docs/behaviour.md#scim-filters), and
+each of them is a unique key in the store, so a filter selects at most one resource:
 
     Users   userName (case-insensitive), externalId, id, emails.value (case-insensitive;
             also Entra's `emails[type eq "work"].value eq "..."`, which then checks the type)

@@ -4,11 +4,11 @@ A resource crosses this module as a *view*: the SCIM JSON object with every key 
 schema spells it (`userName`, `name.givenName`, `emails[0].value`), the enterprise attributes
 under their schema URN, `externalId` and, for groups, `members` as `[{"value": <user id>}]`.
 
-- `canonical_view` turns a client's body into a view, leniently, as real IdPs need (reference
-  scim.md §3-4): attribute and sub-attribute names in any case, URN-qualified keys, string
-  booleans (`"False"`), numbers where strings are meant, a manager given as a string, a single
-  object where a list is meant; `schemas`, `id`, `meta`, `password`, `groups` and unknown keys
-  are ignored, and an empty string or list counts as absent. What AWS refuses is refused: more
+- `canonical_view` turns a client's body into a view, leniently, as real IdPs need
+  (docs/behaviour.md#scim-leniency): attribute and sub-attribute names in any case, URN-qualified
+  keys, string booleans (`"False"`), numbers where strings are meant, a manager given as a string, a
+  single object where a list is meant; `schemas`, `id`, `meta`, `password`, `groups` and unknown
+  keys are ignored, and an empty string or list counts as absent. What AWS refuses is refused: more
   than one e-mail, address, phone number or role, and `ims`, `photos`, `x509Certificates` or
   `entitlements` with values.
 - `user_view` / `group_view` render a record as a view (with `meta`).
@@ -51,9 +51,9 @@ from idstore.scim.schema import (
     Schema,
 )
 
-# The Issuer of the ExternalIds element that holds SCIM's `externalId` (documented in README).
+# The Issuer of the ExternalIds element that holds SCIM's `externalId` (see docs/scim.md#mapping).
 SCIM_ISSUER = "SCIM"
-# CreatedBy / UpdatedBy of every SCIM write (SPEC §9).
+# CreatedBy / UpdatedBy of every SCIM write (docs/behaviour.md#other-fields).
 ACTOR = "SCIM"
 
 _IGNORED = frozenset({"schemas", "id", "meta", "password", "groups"})

@@ -4,12 +4,12 @@ These tables are the single statement of the SCIM surface. `resources.py` maps r
 records through them, `patch.py` resolves paths against them, and `discovery.py` publishes them
 as `/Schemas`, so what is published is exactly what is served (RFC 7643 §7).
 
-They hold what AWS IAM Identity Center keeps (its SCIM guide, SPEC §9): no `password`, `ims`,
-`photos`, `x509Certificates`, `entitlements` or `groups`; no `display` sub-attributes. `member`
-is where a value lives: a member of the profile document in the botocore model's spelling
-(`UserName`, `Name.GivenName`, `Emails[0].Value`), a key of the enterprise extension document
-(`Extensions["aws:identitystore:enterprise"]`), or None for what is not in a document
-(`active` is the user's status, `members` are memberships).
+They hold what AWS IAM Identity Center keeps (its SCIM guide, docs/behaviour.md#other-fields): no
+`password`, `ims`, `photos`, `x509Certificates`, `entitlements` or `groups`; no `display`
+sub-attributes. `member` is where a value lives: a member of the profile document in the botocore
+model's spelling (`UserName`, `Name.GivenName`, `Emails[0].Value`), a key of the enterprise
+extension document (`Extensions["aws:identitystore:enterprise"]`), or None for what is not in a
+document (`active` is the user's status, `members` are memberships).
 
 Flags follow what the store enforces: `userName` and a group's `displayName` are unique and
 matched case-insensitively (`uniqueness: server`, `caseExact: false`), so is an e-mail address.

@@ -51,17 +51,34 @@ def issue(
     return token, record
 
 
+class RefusedToken(Unauthenticated):
+    """A bearer token refused (401). `reason` says why, for the request log only (clients are
+    told the same for every reason): missing, malformed, unknown, other_store or expired."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(_UNAUTHORIZED, message)
+        self.reason = reason
+
+
+_INVALID = (
+    "The bearer token is not valid for this identity store (unknown, deleted, expired, or "
+    "issued for another store)."
+)
+
+
 def authenticate(store: Store, request: wire.Request, store_id: str, at: datetime) -> ScimToken:
     """The live token of `store_id` that the request's `Authorization: Bearer` carries."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    header = request.headers.get("authorization", "").strip()
+    scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated(_UNAUTHORIZED, "The Authorization header is missing or invalid.")
+        reason = "malformed" if header else "missing"
+        raise RefusedToken(reason, "The Authorization header is missing or invalid.")
     found = store.find_scim_token(digest(token))
-    if found is None or found.store_id != store_id or not found.active(at):
-        raise Unauthenticated(
-            _UNAUTHORIZED,
-            "The bearer token is not valid for this identity store (unknown, deleted, expired, "
-            "or issued for another store).",
-        )
+    if found is None:
+        raise RefusedToken("unknown", _INVALID)
+    if found.store_id != store_id:
+        raise RefusedToken("other_store", _INVALID)
+    if not found.active(at):
+        raise RefusedToken("expired", _INVALID)
     return found

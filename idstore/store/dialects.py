@@ -1,11 +1,21 @@
-"""The only place that tells SQLite from PostgreSQL.
+"""What differs between SQLite and PostgreSQL when connecting, and in their errors.
+
+Most of the differences live here; the others sit where they are used, each small: the
+in-memory template (`store/__init__.py`), the advisory lock around migrations (`migrate.py`),
+the statement cache and SQLite's shared in-memory connection (`sql.py`), the integer type of
+the `seq` columns (`schema.py` and the migrations), whether requests run on the event loop or in
+a thread pool (`app.py`), and where the server key file is by default (`serverkey.py`).
+
+This module reads one environment variable itself, IDSTORE_SQLITE_SYNCHRONOUS, each time it
+creates a SQLite engine (it is a SQLite setting, of no use to the rest of the configuration).
 
 - `create_engine_for(url)`: the engine for a URL. `postgresql://` means psycopg 3. SQLite gets
-  WAL, foreign keys, a busy timeout and `synchronous` (NORMAL by default: a committed write
-  survives a crash of the process, which is what `kill -9` tests; `FULL` also survives power
-  loss, at the price of an fsync per commit; set `IDSTORE_SQLITE_SYNCHRONOUS`). The driver's
-  own transaction handling is switched off so that we can send `BEGIN IMMEDIATE` for writes:
-  a writer takes the lock up front instead of failing to upgrade a read lock later.
+  its file created 0600 (files.py), WAL, foreign keys, a busy timeout and `synchronous`
+  (NORMAL by default: a committed write survives a crash of the process, which is what
+  `kill -9` tests; `FULL` also survives power loss, at the price of an fsync per commit; set
+  `IDSTORE_SQLITE_SYNCHRONOUS`). The driver's own transaction handling is switched off so
+  that we can send `BEGIN IMMEDIATE` for writes: a writer takes the lock up front instead of
+  failing to upgrade a read lock later.
 - `constraint_of(error)`: which constraint a driver's IntegrityError names, on either dialect.
 - `failure(error)`: what a driver error means for the transaction that raised it: a lock
   wait ran out (`"lock"`: SQLite's busy timeout, PostgreSQL's `lock_timeout`), the database
@@ -29,6 +39,8 @@ from typing import Any, Literal
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool, StaticPool
+
+from idstore.store import files
 
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 # How long a request may wait for a lock or a connection, by default (seconds).
@@ -93,6 +105,9 @@ def create_engine_for(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -
         )
         _configure_sqlite(engine, synchronous="OFF", wal=False, busy_ms=busy_ms)
     else:
+        path = files.database_file(url)
+        if path is not None:
+            files.create_private(path)  # before SQLite makes it world-readable (files.py)
         # The Store keeps its own connections (sql.Pool): the engine only opens them.
         engine = create_engine(u, poolclass=NullPool, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, synchronous=_sqlite_synchronous(), wal=True, busy_ms=busy_ms)

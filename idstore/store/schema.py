@@ -151,9 +151,9 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
-# Access keys for SigV4 (SPEC §10). The secret must be recoverable to verify signatures, so it
-# is stored encrypted with a server key kept outside the database; a copy of the database alone
-# yields no usable secret.
+# Access keys for SigV4 (docs/behaviour.md#access). The secret must be recoverable to verify
+# signatures, so it is stored encrypted with a server key kept outside the database; a copy of the
+# database alone yields no usable secret.
 access_keys = Table(
     "access_keys",
     metadata,

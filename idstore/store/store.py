@@ -1,6 +1,7 @@
 """The Store: every read and write idstore makes, for SQLite and PostgreSQL alike.
 
-Contract, for every public method:
+Contract, for every public method that reads or writes users, groups, memberships or stores
+(the exceptions are named below):
 
 - It is one database transaction (a read is one statement, or a few on its miss path). Writes
   begin with `BEGIN IMMEDIATE` on SQLite; on PostgreSQL they run at READ COMMITTED and lock
@@ -18,6 +19,12 @@ Contract, for every public method:
   row first. That row is the one lock every such writer takes, in the same order, so the quota
   check is exact and writers cannot deadlock each other.
 
+Not single transactions: `setting` (a read, then an insert if the value is missing, then a read
+again: concurrent first callers converge on one value, the first inserted) and, in the SCIM
+mixin (`scim.py`), `users_at` and `groups_at` (the total from the store's counter, then the page:
+a write between the two can make the total and the page disagree by that write, as SCIM's
+paging allows). `counts` is a diagnostic read of several tables.
+
 The statements below are SQLAlchemy Core, compiled once per dialect and run through `sql.Pool`
 (see that module for why). Ids arrive normalised (no ARNs); keys arrive through `UserData` /
 `GroupData`.
@@ -30,7 +37,6 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import Engine, Table, delete, func, insert, select, update
 
 from idstore.errors import (
@@ -54,10 +60,8 @@ from idstore.model import (
     Page,
     UserData,
     UserRecord,
-    UserStatus,
     dump_json,
     external_id_key,
-    from_ms,
     new_resource_id,
     new_store_id,
     normalise_key,
@@ -67,7 +71,18 @@ from idstore.store import dialects
 from idstore.store.bulk import BulkTransfer
 from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
+from idstore.store.groups import GroupChanges, MemberChange, Members, check_revision
 from idstore.store.instances import DELETE_INSTANCE_NAME, InstanceNames
+from idstore.store.rows import (
+    GROUP,
+    MEMBERSHIP,
+    STORE,
+    USER,
+    group_of,
+    membership_of,
+    store_of,
+    user_of,
+)
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -114,45 +129,9 @@ _CONFLICTS = {
 
 # -- statements ------------------------------------------------------------------------------
 
-_STORE_COLUMNS = [
-    identity_stores.c.seq,
-    identity_stores.c.store_id,
-    identity_stores.c.created_at,
-    identity_stores.c.network_configuration,
-    identity_stores.c.user_count,
-    identity_stores.c.group_count,
-    identity_stores.c.id_format,
-]
-_USER_COLUMNS = [
-    users.c.seq,
-    users.c.store_id,
-    users.c.user_id,
-    users.c.revision,
-    users.c.status,
-    users.c.attributes,
-    users.c.extensions,
-    *(users.c[c] for c in AUDIT),
-]
-_GROUP_COLUMNS = [
-    groups.c.seq,
-    groups.c.store_id,
-    groups.c.group_id,
-    groups.c.revision,
-    groups.c.attributes,
-    *(groups.c[c] for c in AUDIT),
-]
-_MEMBERSHIP_COLUMNS = [
-    memberships.c.seq,
-    memberships.c.store_id,
-    memberships.c.membership_id,
-    memberships.c.group_id,
-    memberships.c.user_id,
-    *(memberships.c[c] for c in AUDIT),
-]
-
-_GET_STORE = select(*_STORE_COLUMNS).where(identity_stores.c.store_id == _p("store_id"))
+_GET_STORE = STORE.select().where(identity_stores.c.store_id == _p("store_id"))
 _LIST_STORES = (
-    select(*_STORE_COLUMNS)
+    STORE.select()
     .where(identity_stores.c.seq > _p("after"))
     .order_by(identity_stores.c.seq)
     .limit(_p("limit"))
@@ -189,7 +168,7 @@ _COUNT = {
     ("group_count", -1): _counter("group_count", -1, limited=False),
 }
 
-_GET_USER = select(*_USER_COLUMNS).where(
+_GET_USER = USER.select().where(
     users.c.store_id == _p("store_id"), users.c.user_id == _p("user_id")
 )
 _GET_USER_FOR_UPDATE = _GET_USER.with_for_update()
@@ -197,13 +176,13 @@ _USER_SEQ = select(users.c.seq, users.c.revision).where(
     users.c.store_id == _p("store_id"), users.c.user_id == _p("user_id")
 )
 _LIST_USERS = (
-    select(*_USER_COLUMNS)
+    USER.select()
     .where(users.c.store_id == _p("store_id"), users.c.seq > _p("after"))
     .order_by(users.c.seq)
     .limit(_p("limit"))
 )
 _LIST_USERS_BY_NAME = (
-    select(*_USER_COLUMNS)
+    USER.select()
     .where(
         users.c.store_id == _p("store_id"),
         users.c.user_name_key == _p("key"),
@@ -224,21 +203,20 @@ _UPDATE_USER = (
 )
 _DELETE_USER = delete(users).where(users.c.seq == _p("seq_"))
 
-_GET_GROUP = select(*_GROUP_COLUMNS).where(
+_GET_GROUP = GROUP.select().where(
     groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
 )
-_GET_GROUP_FOR_UPDATE = _GET_GROUP.with_for_update()
 _GROUP_SEQ = select(groups.c.seq, groups.c.revision).where(
     groups.c.store_id == _p("store_id"), groups.c.group_id == _p("group_id")
 )
 _LIST_GROUPS = (
-    select(*_GROUP_COLUMNS)
+    GROUP.select()
     .where(groups.c.store_id == _p("store_id"), groups.c.seq > _p("after"))
     .order_by(groups.c.seq)
     .limit(_p("limit"))
 )
 _LIST_GROUPS_BY_NAME = (
-    select(*_GROUP_COLUMNS)
+    GROUP.select()
     .where(
         groups.c.store_id == _p("store_id"),
         groups.c.display_name_key == _p("key"),
@@ -251,11 +229,6 @@ _INSERT_GROUP = (
     insert(groups)
     .values({c: _p(c) for c in ["store_id", "group_id", *GROUP_VALUES]})
     .returning(groups.c.seq)
-)
-_UPDATE_GROUP = (
-    update(groups)
-    .where(groups.c.seq == _p("seq_"))
-    .values({c: _p(c) for c in GROUP_VALUES if c not in ("created_at", "created_by")})
 )
 _DELETE_GROUP = delete(groups).where(groups.c.seq == _p("seq_"))
 
@@ -277,10 +250,10 @@ _INSERT_MEMBERSHIP = (
     )
     .returning(memberships.c.seq)
 )
-_GET_MEMBERSHIP = select(*_MEMBERSHIP_COLUMNS).where(
+_GET_MEMBERSHIP = MEMBERSHIP.select().where(
     memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
 )
-_FIND_MEMBERSHIP = select(*_MEMBERSHIP_COLUMNS).where(
+_FIND_MEMBERSHIP = MEMBERSHIP.select().where(
     memberships.c.store_id == _p("store_id"),
     memberships.c.group_id == _p("group_id"),
     memberships.c.user_id == _p("user_id"),
@@ -289,13 +262,13 @@ _DELETE_MEMBERSHIP = delete(memberships).where(
     memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
 )
 _MEMBERSHIPS_OF_GROUP = (
-    select(*_MEMBERSHIP_COLUMNS)
+    MEMBERSHIP.select()
     .where(memberships.c.group_seq == _p("owner"), memberships.c.seq > _p("after"))
     .order_by(memberships.c.seq)
     .limit(_p("limit"))
 )
 _MEMBERSHIPS_OF_USER = (
-    select(*_MEMBERSHIP_COLUMNS)
+    MEMBERSHIP.select()
     .where(memberships.c.user_seq == _p("owner"), memberships.c.seq > _p("after"))
     .order_by(memberships.c.seq)
     .limit(_p("limit"))
@@ -348,10 +321,6 @@ _DELETE_EXTERNAL_IDS = {
 # -- conversions -----------------------------------------------------------------------------
 
 
-def _audit(row: Row, start: int) -> Audit:
-    return Audit(row[start], row[start + 1], row[start + 2], row[start + 3])
-
-
 def _audit_values(audit: Audit) -> dict[str, Any]:
     return {
         "created_at": audit.created_ms,
@@ -359,66 +328,6 @@ def _audit_values(audit: Audit) -> dict[str, Any]:
         "updated_at": audit.updated_ms,
         "updated_by": audit.updated_by,
     }
-
-
-def _store_of(row: Row) -> IdentityStore:
-    config = row[3]
-    return IdentityStore(
-        store_id=row[1],
-        seq=row[0],
-        created_at=from_ms(row[2]),
-        network_configuration=None if config is None else orjson.loads(config),
-        user_count=row[4],
-        group_count=row[5],
-        id_format=IdFormat(row[6]),
-    )
-
-
-_STATUS = {status.value: status for status in UserStatus}
-
-
-def _user_of(row: Row) -> UserRecord:
-    return UserRecord(
-        store_id=row[1],
-        user_id=row[2],
-        seq=row[0],
-        revision=row[3],
-        status=_STATUS[row[4]],
-        audit=_audit(row, 7),
-        attributes_json=row[5],
-        extensions_json=row[6],
-    )
-
-
-def _group_of(row: Row) -> GroupRecord:
-    return GroupRecord(
-        store_id=row[1],
-        group_id=row[2],
-        seq=row[0],
-        revision=row[3],
-        audit=_audit(row, 5),
-        attributes_json=row[4],
-    )
-
-
-def _membership_of(row: Row) -> Membership:
-    return Membership(
-        store_id=row[1],
-        membership_id=row[2],
-        seq=row[0],
-        group_id=row[3],
-        user_id=row[4],
-        audit=_audit(row, 5),
-    )
-
-
-def _check_revision(current: int, expected: str | None) -> None:
-    if expected is not None and expected != str(current):
-        raise Conflict(
-            "CONCURRENT_MODIFICATION",
-            f"The resource was modified: its current Revision is {current}, not {expected}. "
-            "Read it again and retry.",
-        )
 
 
 def _page(items: list[T], limit: int, seq: Callable[[T], int]) -> Page[T]:
@@ -439,7 +348,9 @@ def _put_external_ids(
         )
 
 
-class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, InstanceNames):
+class Store(
+    ScimTokens, ScimQueries, ConsoleQueries, GroupChanges, BulkTransfer, AccessKeys, InstanceNames
+):
     """All persistent state. Thread-safe; one instance per process and database."""
 
     def __init__(
@@ -471,6 +382,10 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def connections_in_use(self) -> int:
+        """Database connections this process has handed out (for the metrics)."""
+        return self._pool.in_use
 
     @property
     def dialect(self) -> str:
@@ -534,11 +449,11 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
                 rows = (conn.one(_GET_STORE, store_id=sid) for sid in set(only))
                 return [r for r in rows if r is not None]
 
-            visible = sorted(map(_store_of, self._read(fetch)), key=lambda s: s.seq)
+            visible = sorted(map(store_of, self._read(fetch)), key=lambda s: s.seq)
             visible = [s for s in visible if s.seq > (after or 0)]
             return _page(visible[: limit + 1], limit, lambda s: s.seq)
         rows = self._read(lambda c: c.all(_LIST_STORES, after=after or 0, limit=limit + 1))
-        return _page([_store_of(r) for r in rows], limit, lambda s: s.seq)
+        return _page([store_of(r) for r in rows], limit, lambda s: s.seq)
 
     def update_identity_store(
         self, store_id: str, network_configuration: Json | None
@@ -569,7 +484,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
         row = conn.one(_GET_STORE, store_id=store_id)
         if row is None:
             raise NotFound("IDENTITY_STORE", store_id)
-        return _store_of(row)
+        return store_of(row)
 
     def _missing(self, conn: Connection, store_id: str, kind: ResourceType, rid: str) -> NotFound:
         """The NotFound to raise for a miss: the store's if it is the store that is missing."""
@@ -624,7 +539,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             row = conn.one(_GET_USER, store_id=store_id, user_id=user_id)
             if row is None:
                 raise self._missing(conn, store_id, "USER", user_id)
-            return _user_of(row)
+            return user_of(row)
 
         return self._read(work)
 
@@ -670,7 +585,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
                 self._require_store(conn, store_id)
             return rows
 
-        return _page([_user_of(r) for r in self._read(work)], limit, lambda u: u.seq)
+        return _page([user_of(r) for r in self._read(work)], limit, lambda u: u.seq)
 
     def update_user(
         self,
@@ -688,8 +603,8 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             row = conn.one(_GET_USER_FOR_UPDATE, store_id=store_id, user_id=user_id)
             if row is None:
                 raise self._missing(conn, store_id, "USER", user_id)
-            current = _user_of(row)
-            _check_revision(current.revision, expected_revision)
+            current = user_of(row)
+            check_revision(current.revision, expected_revision)
             data = change(current)
             attributes = dump_json(data.attributes)
             extensions = dump_json(data.extensions) if data.extensions else None
@@ -725,7 +640,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             row = conn.one(_USER_SEQ, store_id=store_id, user_id=user_id)
             if row is None:
                 raise NotFound("USER", user_id)
-            _check_revision(row[1], expected_revision)
+            check_revision(row[1], expected_revision)
             conn.run(_DELETE_USER, seq_=row[0])
 
         self._write(work)
@@ -733,8 +648,17 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
     # -- groups ------------------------------------------------------------------------------
 
     def create_group(
-        self, store_id: str, data: GroupData, *, actor: str, at: datetime, max_groups: int
+        self,
+        store_id: str,
+        data: GroupData,
+        *,
+        actor: str,
+        at: datetime,
+        max_groups: int,
+        member_ids: Sequence[str] = (),
     ) -> GroupRecord:
+        """A new group, with `member_ids` (user ids) as its first members, in one transaction:
+        a member that is not a user of the store is NotFound USER, and nothing is created."""
         audit = Audit.new(actor, at)
         attributes = dump_json(data.attributes)
         values = {
@@ -750,16 +674,20 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             group_id = new_resource_id(store_id, id_format)
             seq = conn.scalar(_INSERT_GROUP, group_id=group_id, **values)
             _put_external_ids(conn, group_external_ids, store_id, seq, data.external_ids)
+            if member_ids:
+                members = Members(conn, store_id, group_id, seq, actor, audit.created_ms)
+                members.apply(MemberChange("add", tuple(member_ids)))
             return GroupRecord(store_id, group_id, seq, 1, audit, attributes)
 
-        return self._write(work)
+        # A member deleted concurrently (PostgreSQL) fails the membership's foreign key.
+        return self._write(work, lambda: NotFound("USER", ""))
 
     def get_group(self, store_id: str, group_id: str) -> GroupRecord:
         def work(conn: Connection) -> GroupRecord:
             row = conn.one(_GET_GROUP, store_id=store_id, group_id=group_id)
             if row is None:
                 raise self._missing(conn, store_id, "GROUP", group_id)
-            return _group_of(row)
+            return group_of(row)
 
         return self._read(work)
 
@@ -801,7 +729,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
                 self._require_store(conn, store_id)
             return rows
 
-        return _page([_group_of(r) for r in self._read(work)], limit, lambda g: g.seq)
+        return _page([group_of(r) for r in self._read(work)], limit, lambda g: g.seq)
 
     def update_group(
         self,
@@ -813,33 +741,10 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
         actor: str,
         at: datetime,
     ) -> GroupRecord:
-        def work(conn: Connection) -> GroupRecord:
-            row = conn.one(_GET_GROUP_FOR_UPDATE, store_id=store_id, group_id=group_id)
-            if row is None:
-                raise self._missing(conn, store_id, "GROUP", group_id)
-            current = _group_of(row)
-            _check_revision(current.revision, expected_revision)
-            data = change(current)
-            attributes = dump_json(data.attributes)
-            audit = current.audit.touched(actor, at)
-            revision = current.revision + 1
-            conn.run(
-                _UPDATE_GROUP,
-                seq_=current.seq,
-                display_name_key=data.display_name_key,
-                revision=revision,
-                attributes=attributes,
-                updated_at=audit.updated_ms,
-                updated_by=audit.updated_by,
-            )
-            if data.external_ids != current.data().external_ids:
-                conn.run(_DELETE_EXTERNAL_IDS[group_external_ids.name], owner_seq=current.seq)
-                _put_external_ids(
-                    conn, group_external_ids, store_id, current.seq, data.external_ids
-                )
-            return GroupRecord(store_id, group_id, current.seq, revision, audit, attributes)
-
-        return self._write(work)
+        """Apply `change` to the current group atomically (the one path: `change_group`)."""
+        return self.change_group(
+            store_id, group_id, change, expected_revision=expected_revision, actor=actor, at=at
+        )
 
     def delete_group(self, store_id: str, group_id: str, *, expected_revision: str | None) -> None:
         def work(conn: Connection) -> None:
@@ -847,7 +752,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             row = conn.one(_GROUP_SEQ, store_id=store_id, group_id=group_id)
             if row is None:
                 raise NotFound("GROUP", group_id)
-            _check_revision(row[1], expected_revision)
+            check_revision(row[1], expected_revision)
             conn.run(_DELETE_GROUP, seq_=row[0])
 
         self._write(work)
@@ -901,7 +806,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             row = conn.one(_GET_MEMBERSHIP, store_id=store_id, membership_id=membership_id)
             if row is None:
                 raise self._missing(conn, store_id, "GROUP_MEMBERSHIP", membership_id)
-            return _membership_of(row)
+            return membership_of(row)
 
         return self._read(work)
 
@@ -911,7 +816,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
             if row is None:
                 self._user_and_group(conn, store_id, user_id, group_id)
                 raise NotFound("GROUP_MEMBERSHIP", "")
-            return _membership_of(row)
+            return membership_of(row)
 
         return self._read(work)
 
@@ -935,7 +840,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
                 _MEMBERSHIPS_OF_GROUP, owner=group[0], after=after or 0, limit=limit + 1
             )
 
-        return _page([_membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
+        return _page([membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
 
     def list_user_memberships(
         self, store_id: str, user_id: str, after: int | None, limit: int
@@ -948,7 +853,7 @@ class Store(ScimTokens, ScimQueries, ConsoleQueries, BulkTransfer, AccessKeys, I
                 raise self._missing(conn, store_id, "USER", user_id)
             return conn.all(_MEMBERSHIPS_OF_USER, owner=user[0], after=after or 0, limit=limit + 1)
 
-        return _page([_membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
+        return _page([membership_of(r) for r in self._read(work)], limit, lambda m: m.seq)
 
     def groups_of_user_among(
         self, store_id: str, user_id: str, group_ids: Collection[str]

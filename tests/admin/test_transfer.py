@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from idstore.errors import NotFound
 from idstore.model import now
 from idstore.testing import IdentityStoreMock
 from tests.admin.conftest import Populated, run_ok
@@ -418,3 +419,18 @@ def test_a_progress_bar_is_drawn_on_a_terminal(populated: Populated, tmp_path: P
         os.close(controller)
     assert b"Imported" in done.stdout
     assert b"Importing" in drawn and b"100%" in drawn
+
+
+def test_a_failed_import_with_create_leaves_no_store_behind(
+    populated: Populated, tmp_path: Path
+) -> None:
+    """The store is created in the import's own transaction: all or nothing, store included."""
+    membership = next(
+        r for r in _body(_export(populated, populated.store_id)) if r["kind"] == "membership"
+    )  # its user and group are neither in the file nor in the new store
+    for name, records in (("bad.jsonl", [{"kind": "nonsense"}]), ("m.jsonl", [membership])):
+        path = _write(tmp_path / name, records)
+        result = populated.cli("import", "--store", "d-00000000cc", "--create", str(path))
+        assert result.exit_code == 1 and "nothing was imported" in result.stderr
+        with pytest.raises(NotFound):
+            populated.store.get_identity_store("d-00000000cc")

@@ -1,6 +1,7 @@
-"""Access control (SPEC §10): a key is limited to its identity stores and, if read-only, to the
-reading operations; outside them every call is AccessDeniedException, before validation and
-before any resource is looked up, so a key learns nothing about stores it may not use."""
+"""Access control (docs/behaviour.md#access): a key is limited to its identity stores and, if
+read-only, to the reading operations; outside them every call is AccessDeniedException, before
+validation and before any resource is looked up, so a key learns nothing about stores it may not
+use."""
 
 from __future__ import annotations
 

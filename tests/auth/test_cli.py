@@ -1,4 +1,5 @@
-"""The `idstore keys` commands, and `idstore serve`'s authentication options (SPEC §10)."""
+"""The `idstore keys` commands, and `idstore serve`'s authentication options
+(docs/behaviour.md#access)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Limits (SPEC §10): quotas of users and groups per store, throttling per (store, operation),
-the request body size, and the stores' ApiAllowSourceIps, all configurable and all answered
-with AWS's errors, which botocore handles as AWS's."""
+"""Limits (docs/behaviour.md#access): quotas of users and groups per store, throttling per (store,
+operation), the request body size, and the stores' ApiAllowSourceIps, all configurable and all
+answered with AWS's errors, which botocore handles as AWS's."""
 
 from __future__ import annotations
 

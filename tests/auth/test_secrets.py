@@ -1,6 +1,6 @@
-"""Secrets at rest (SPEC §10): secret access keys are sealed with a server key kept outside the
-database, so a copy of the database alone gives no usable secret; the server key is generated on
-first use, and a wrong or missing one is refused with a clear message."""
+"""Secrets at rest (docs/behaviour.md#access): secret access keys are sealed with a server key kept
+outside the database, so a copy of the database alone gives no usable secret; the server key is
+generated on first use, and a wrong or missing one is refused with a clear message."""
 
 from __future__ import annotations
 

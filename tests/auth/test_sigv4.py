@@ -1,4 +1,5 @@
-"""SigV4 verification (SPEC §10): good keys pass, everything else is refused with AWS's errors.
+"""SigV4 verification (docs/behaviour.md#access): good keys pass, everything else is refused with
+AWS's errors.
 
 Real boto3 clients sign the requests; hand-made HTTP is used only where a client would never
 send what is tested (a tampered body, a presigned URL, a malformed Authorization header).

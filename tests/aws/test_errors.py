@@ -1,5 +1,5 @@
 """Errors as boto3 sees them, unknown identity stores on every operation, and ARNs as
-identifiers (SPEC §2, §4, §5)."""
+identifiers (docs/behaviour.md#wire-protocol, #identifiers, #uniqueness)."""
 
 from __future__ import annotations
 

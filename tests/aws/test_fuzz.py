@@ -1,4 +1,5 @@
-"""Property tests: no request, however malformed, gets a 5xx or a malformed answer (SPEC §2).
+"""Property tests: no request, however malformed, gets a 5xx or a malformed answer
+(docs/behaviour.md#wire-protocol).
 
 Most properties call the gateway in-process (`mock.gateway.handle`), which is the code path the
 HTTP server runs, so they can afford a few hundred examples; two run over real HTTP with fewer.

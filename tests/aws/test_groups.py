@@ -1,4 +1,5 @@
-"""Groups: CreateGroup, DescribeGroup, ListGroups, DeleteGroup (SPEC §1, §3, §4, §5)."""
+"""Groups: CreateGroup, DescribeGroup, ListGroups, DeleteGroup (docs/behaviour.md#api-surface,
+#validation, #identifiers, #uniqueness)."""
 
 from __future__ import annotations
 

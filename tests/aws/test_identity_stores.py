@@ -1,4 +1,5 @@
-"""Identity stores: DescribeIdentityStore, ListIdentityStores, UpdateIdentityStore (SPEC §4, §9)."""
+"""Identity stores: DescribeIdentityStore, ListIdentityStores, UpdateIdentityStore
+(docs/behaviour.md#identifiers, #other-fields)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Look-ups: GetUserId, GetGroupId, and the deprecated ListUsers/ListGroups `Filters`
-(SPEC §6)."""
+(docs/behaviour.md#lookups)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Group memberships: CreateGroupMembership, DescribeGroupMembership, GetGroupMembershipId,
 DeleteGroupMembership, ListGroupMemberships, ListGroupMembershipsForMember, IsMemberInGroups
-(SPEC §5, §6)."""
+(docs/behaviour.md#uniqueness, #lookups)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §1: the served API is exactly the installed botocore model's."""
+"""docs/behaviour.md#api-surface: the served API is exactly the installed botocore model's."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Listing and pagination (SPEC §8): MaxResults, creation order, keyset walks that survive
-concurrent writes, and signed NextTokens bound to store, operation and filter."""
+"""Listing and pagination (docs/behaviour.md#pagination): MaxResults, creation order, keyset walks
+that survive concurrent writes, and signed NextTokens bound to store, operation and filter."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -319,3 +320,58 @@ def test_tokens_stay_within_the_model_pattern(client: Any, store_id: str, store:
     for token in tokens:
         assert TOKEN_PATTERN.fullmatch(token), token
         assert 1 <= len(token) <= 65535
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+def test_tokens_reveal_no_row_numbers(
+    client: Any, store_id: str, other_store_id: str, store: Store
+) -> None:
+    """A token's position is a row number shared by every store: it is sealed, so a client
+    of one store cannot read how many rows the others wrote."""
+    mine = [make_user(client, store_id, "first")]
+    for i in range(40):  # another store's activity moves the shared counter
+        make_user(client, other_store_id, f"theirs{i}")
+    mine += [make_user(client, store_id, f"mine{i}") for i in range(3)]
+    seqs = [store.get_user(store_id, user_id).seq for user_id in mine]
+    assert seqs[1] - seqs[0] > 40  # the positions the tokens carry are global row numbers
+    tokens: list[str] = []
+    for _ in range(3):
+        after = {"NextToken": tokens[-1]} if tokens else {}
+        tokens.append(
+            client.list_users(IdentityStoreId=store_id, MaxResults=1, **after)["NextToken"]
+        )
+    for token, seq in zip(tokens, seqs, strict=False):
+        version, _, body = token.partition(":")
+        assert version == "v2" and len(body) == 32
+        raw = base64.urlsafe_b64decode(body)
+        for width in (4, 8):
+            for order in ("big", "little"):
+                assert seq.to_bytes(width, order) not in raw, (token, seq)
+        assert not {str(seq), _base36(seq)} & set(token.split(":")), (token, seq)
+    # Stable: the same page of the same listing yields the same token.
+    again = client.list_users(IdentityStoreId=store_id, MaxResults=1, NextToken=tokens[0])
+    assert again["NextToken"] == tokens[1]
+    assert len(set(tokens)) == 3
+
+
+def test_old_readable_tokens_are_refused(client: Any, store_id: str, store: Store) -> None:
+    """The v1 format carried its position in clear (base36); such a token opens nothing."""
+    ids = [make_user(client, store_id, f"user{i}") for i in range(3)]
+    seq = store.get_user(store_id, ids[0]).seq
+    for old in (f"v1:{seq}:AAAAAAAAAAAAAAAAAAAAAAAA", f"v2:{'A' * 32}", f"v2:{'+' * 32}"):
+        expect_error(
+            "ValidationException",
+            client.list_users,
+            IdentityStoreId=store_id,
+            MaxResults=1,
+            NextToken=old,
+        )

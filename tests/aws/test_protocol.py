@@ -1,4 +1,5 @@
-"""AWS JSON 1.1 on the wire (SPEC §2): raw HTTP against a real server, and botocore's view.
+"""AWS JSON 1.1 on the wire (docs/behaviour.md#wire-protocol): raw HTTP against a real server, and
+botocore's view.
 
 Requests are built with the stdlib `http.client` (`tests.helpers.raw_request`), so what is
 checked is exactly what the server sent. `check_aws_response` asserts the invariants of every

@@ -1,6 +1,6 @@
-"""Uniqueness per identity store (SPEC §5): user names and e-mails, group display names and
-memberships, compared case-insensitively; a violation is a ConflictException with Reason
-UNIQUENESS_CONSTRAINT_VIOLATION and changes nothing."""
+"""Uniqueness per identity store (docs/behaviour.md#uniqueness): user names and e-mails, group
+display names and memberships, compared case-insensitively; a violation is a ConflictException with
+Reason UNIQUENESS_CONSTRAINT_VIOLATION and changes nothing."""
 
 from __future__ import annotations
 

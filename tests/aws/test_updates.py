@@ -1,5 +1,5 @@
-"""UpdateUser / UpdateGroup (SPEC §7): paths, values, removal, all-or-nothing, Revision,
-UpdatedAt/UpdatedBy, and the enterprise extension; Revision preconditions on Delete*."""
+"""UpdateUser / UpdateGroup (docs/behaviour.md#updates): paths, values, removal, all-or-nothing,
+Revision, UpdatedAt/UpdatedBy, and the enterprise extension; Revision preconditions on Delete*."""
 
 from __future__ import annotations
 

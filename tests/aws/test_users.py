@@ -1,5 +1,5 @@
 """Users: CreateUser, DescribeUser, ListUsers, DeleteUser; attributes, system members,
-Extensions (SPEC §1, §3, §4, §9)."""
+Extensions (docs/behaviour.md#api-surface, #validation, #identifiers, #other-fields)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Server-side validation (SPEC §2, §3): every model constraint and Identity Center rule is
-enforced by the server, as ValidationException (wrong JSON types: SerializationException).
+"""Server-side validation (docs/behaviour.md#wire-protocol, #validation): every model constraint and
+Identity Center rule is enforced by the server, as ValidationException (wrong JSON types:
+SerializationException).
 
 botocore checks only `required`, types and minimums on the client; maximums, patterns, list
 sizes and the Identity Center rules reach the server through the ordinary `client`. What

@@ -10,7 +10,7 @@ import pytest
 from idstore.errors import InvalidInput, NotFound
 from idstore.model import GroupData, UserData, now
 from idstore.store import Store
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 
 def user(store: Store, store_id: str, name: str) -> str:
