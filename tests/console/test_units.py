@@ -4,6 +4,8 @@ form parsing and its bounds, the user form against the service model, and malfor
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -233,8 +235,6 @@ def test_the_stores_api_source_ip_allow_list_applies_to_its_pages(store: Store) 
 
 def _asgi_get(app: App, path: str, peer: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     """One GET through the ASGI app, as uvicorn would deliver it; the response start message."""
-    import asyncio
-
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -252,7 +252,10 @@ def _asgi_get(app: App, path: str, peer: str, headers: list[tuple[bytes, bytes]]
         "query_string": b"",
         "client": (peer, 50000),
     }
-    asyncio.run(app(scope, receive, send))
+    # On a thread of its own: Playwright's open sync API holds this thread's event loop.
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join(30)
     return sent[0]
 
 
