@@ -237,7 +237,10 @@ class App:
     async def _console(self, request: wire.Request, scope: Scope) -> wire.Response:
         """A console page: on a write thread (a page reads and writes, and takes milliseconds to
         render), or on the loop for an in-memory database, like every other request there."""
-        handler = functools.partial(self.console.handle, secure=scope.get("scheme") == "https")
+        # TLS here, or at a trusted proxy (the forwarded headers of any other peer are dropped).
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        secure = scope.get("scheme") == "https" or proto == "https"
+        handler = functools.partial(self.console.handle, secure=secure)
         if self._all_inline:
             return handler(request)
         assert self._writes is not None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from idstore.config import Config
@@ -48,8 +49,16 @@ def _visit_every_page(page: Page, console: Console, shoot: Path | None) -> Itera
     """Walk the console as an administrator; yield a name at each page worth checking."""
 
     def snap(name: str) -> str:
-        if shoot is not None:
-            page.screenshot(path=str(shoot / f"{name}.png"))
+        if shoot is None:
+            return name
+        for attempt in range(3):  # a loaded machine's Chromium now and then fails a capture
+            try:
+                page.screenshot(path=str(shoot / f"{name}.png"))
+                return name
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
+                page.wait_for_timeout(500)
         return name
 
     page.goto(console.home)

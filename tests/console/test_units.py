@@ -4,6 +4,8 @@ form parsing and its bounds, the user form against the service model, and malfor
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -229,3 +231,41 @@ def test_the_stores_api_source_ip_allow_list_applies_to_its_pages(store: Store) 
     refused = _request(app, "GET", f"/console/stores/{store_id}/users")
     assert refused.status == 403
     assert b"ApiAllowSourceIps" in refused.body
+
+
+def _asgi_get(app: App, path: str, peer: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """One GET through the ASGI app, as uvicorn would deliver it; the response start message."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "scheme": "http",
+        "headers": headers,
+        "query_string": b"",
+        "client": (peer, 50000),
+    }
+    # On a thread of its own: Playwright's open sync API holds this thread's event loop.
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join(30)
+    return sent[0]
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy_only(store: Store) -> None:
+    app = App(store, Config(auth="none", trusted_proxies=("10.0.0.1",)))
+    proto = [(b"x-forwarded-proto", b"https")]
+
+    def cookie(peer: str) -> str:
+        start = _asgi_get(app, "/console/", peer, proto)
+        return dict(start["headers"])[b"set-cookie"].decode()
+
+    assert cookie("10.0.0.1").endswith("; Secure")
+    assert not cookie("10.0.0.2").endswith("; Secure")  # anyone else's header is ignored
