@@ -123,7 +123,9 @@ class App:
         self.metrics = Metrics(
             {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
             lambda: store_sizes(store),
+            pool_in_use=store.connections_in_use,
         )
+        store.transactions.observer = self.metrics  # database waits and retries
         self._metrics_networks = config.metrics_networks()
         # Where requests run (see the module docstring); threads=0: all on the loop.
         self._all_inline = store.in_memory if threads is None else threads == 0

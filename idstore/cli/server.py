@@ -162,6 +162,14 @@ from idstore.model import now
     help="The header the trusted proxies set.  [default: $IDSTORE_PROXY_HEADER, else "
     "x-forwarded-for]",
 )
+@click.option(
+    "--console-session-seconds",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="How long an admin console sign-in lasts (/console/).  "
+    "[default: $IDSTORE_CONSOLE_SESSION_SECONDS, else 28800]",
+)
 def serve(
     host: str,
     port: int,
@@ -187,6 +195,7 @@ def serve(
     lock_timeout: float | None,
     trusted_proxies: str | None,
     proxy_header: str | None,
+    console_session_seconds: int | None,
 ) -> None:
     """Run the server. Applies migrations; creates an identity store if there is none."""
     from idstore.app import create_app
@@ -215,6 +224,7 @@ def serve(
             lock_timeout=lock_timeout,
             trusted_proxies=None if trusted_proxies is None else tuple(trusted_proxies.split(",")),
             proxy_header=proxy_header and proxy_header.lower(),
+            console_session_seconds=console_session_seconds,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error

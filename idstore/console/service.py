@@ -41,6 +41,7 @@ from urllib.parse import parse_qsl, quote
 import orjson
 
 from idstore import errors, wire
+from idstore.bounded import LruCache
 from idstore.config import Config
 from idstore.console import groups, tokens, users
 from idstore.console.forms import FormError, parse_form
@@ -194,7 +195,7 @@ class ConsoleService:
             "ApiAllowSourceIps", lambda sid: store.get_identity_store(sid).network_configuration
         )
         # access key id -> (monotonic expiry, the key or None, when it last signed out)
-        self._keys: dict[str, tuple[float, AccessKey | None, int]] = {}
+        self._keys: LruCache[str, tuple[float, AccessKey | None, int]] = LruCache(_MAX_CACHED_KEYS)
 
     # -- the request -------------------------------------------------------------------------
 
@@ -388,9 +389,7 @@ class ConsoleService:
             return cached[1], cached[2]
         key = self._store.get_access_key(key_id)
         signed_out = self._store.console_signed_out(key_id) if key is not None else 0
-        if len(self._keys) >= _MAX_CACHED_KEYS:
-            self._keys.clear()
-        self._keys[key_id] = (clock + KEY_CACHE_SECONDS, key, signed_out)
+        self._keys.put(key_id, (clock + KEY_CACHE_SECONDS, key, signed_out))
         return key, signed_out
 
     def _home(self, visit: Visit, admin: Admin) -> wire.Response:
@@ -454,7 +453,7 @@ class ConsoleService:
                 error="The access key ID or the secret access key is wrong.",
             )
         self._failures.succeeded(*names)
-        self._keys.pop(key.access_key_id, None)
+        self._keys.forget(key.access_key_id)
         session = self._sessions.new(key.access_key_id)
         target = next_path if _is_local_path(next_path) else PREFIX + "/"
         return wire.Response(
@@ -467,7 +466,7 @@ class ConsoleService:
         if session.key_id is not None:
             at = to_ms(now())
             self._store.console_sign_out(session.key_id, at)
-            self._keys.pop(session.key_id, None)
+            self._keys.forget(session.key_id)
         fresh = self._sessions.new(None)
         return wire.Response(
             303,

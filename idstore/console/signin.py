@@ -18,6 +18,7 @@ addresses cannot grow memory. Counts are per server process.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -110,9 +111,14 @@ class FailedSignIns:
         self._clock = clock
         # name -> (failures in a row, monotonic time of the last)
         self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()  # console pages run on a thread pool
 
     def wait(self, *names: str) -> int:
         """Seconds before another attempt for these names is considered (0: now)."""
+        with self._lock:
+            return self._wait(names)
+
+    def _wait(self, names: tuple[str, ...]) -> int:
         now = self._clock()
         longest = 0.0
         for name in names:
@@ -130,17 +136,19 @@ class FailedSignIns:
 
     def failed(self, *names: str) -> None:
         now = self._clock()
-        for name in names:
-            count, last = self._failures.pop(name, (0, now))
-            if now - last > FORGET_SECONDS:
-                count = 0
-            self._failures[name] = (count + 1, now)
-            while len(self._failures) > self._max:
-                self._failures.popitem(last=False)
+        with self._lock:
+            for name in names:
+                count, last = self._failures.pop(name, (0, now))
+                if now - last > FORGET_SECONDS:
+                    count = 0
+                self._failures[name] = (count + 1, now)
+                while len(self._failures) > self._max:
+                    self._failures.popitem(last=False)
 
     def succeeded(self, *names: str) -> None:
-        for name in names:
-            self._failures.pop(name, None)
+        with self._lock:
+            for name in names:
+                self._failures.pop(name, None)
 
     def __len__(self) -> int:
         return len(self._failures)

@@ -296,6 +296,11 @@ class Pool:
         finally:
             self.release(conn)
 
+    @property
+    def in_use(self) -> int:
+        """Connections handed out and not yet released (an estimate while others move)."""
+        return max(0, len(self._all) - len(self._idle))
+
     def discard_idle(self) -> None:
         """Close the idle connections (after one broke: the server may have ended them all)."""
         while True:

@@ -383,6 +383,10 @@ class Store(
     def engine(self) -> Engine:
         return self._engine
 
+    def connections_in_use(self) -> int:
+        """Database connections this process has handed out (for the metrics)."""
+        return self._pool.in_use
+
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name

@@ -30,7 +30,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import exc as sa_exc
 
@@ -93,8 +93,23 @@ def _unreachable() -> Unavailable:
 _CONNECT_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError)
 
 
+class Observer(Protocol):
+    """What the server counts about the database (idstore/metrics.py implements it)."""
+
+    def db_wait(self, kind: str, seconds: float) -> None: ...
+
+    def db_retry(self) -> None: ...
+
+
 class Transactions:
-    """Runs the Store's units of work on its pool (see the module docstring)."""
+    """Runs the Store's units of work on its pool (see the module docstring).
+
+    `observer`, if set, is told how long each thread-side transaction waited for a connection
+    (`connection`) and for its BEGIN (`begin`: SQLite's write lock is taken there), and of every
+    retry. Reads on the event loop are not timed: they never wait.
+    """
+
+    observer: Observer | None = None
 
     def __init__(
         self, pool: Pool, nonblocking: Pool | None, dbapi: Any, *, lock_timeout: float
@@ -139,15 +154,14 @@ class Transactions:
         deadline: float | None = None
         for attempt in range(RETRIES):
             try:
-                conn = pool.acquire()
+                conn = self._acquire(pool)
             except _CONNECT_ERRORS as error:
                 deadline = deadline or self._deadline()
                 self._pause_or_raise(error, attempt, deadline, "lost")
                 continue
             try:
                 if self._nonblocking is not None:  # SQLite file: a write may have shortened it
-                    deadline = deadline or self._deadline()
-                    conn.limit_waits(int((deadline - time.monotonic()) * 1000))
+                    conn.limit_waits(int(self.lock_timeout * 1000))
                 return work(conn)
             except self._dbapi.Error as error:
                 kind = dialects.failure(error, broken=conn.broken)
@@ -194,7 +208,7 @@ class Transactions:
             if remaining <= 0:
                 raise _busy()
             try:
-                conn = pool.acquire()
+                conn = self._acquire(pool)
             except _CONNECT_ERRORS as error:
                 self._pause_or_raise(error, attempt, deadline, "lost")
                 continue
@@ -225,7 +239,15 @@ class Transactions:
 
     def _attempt(self, conn: Connection, work: Callable[[Connection], T], lock_ms: int) -> T:
         """One run of the transaction; `_CommitLost` if the connection broke during COMMIT."""
-        xid = conn.begin(lock_ms=lock_ms)
+        observer = self.observer
+        if observer is None:
+            xid = conn.begin(lock_ms=lock_ms)
+        else:
+            started = time.perf_counter()
+            try:
+                xid = conn.begin(lock_ms=lock_ms)
+            finally:
+                observer.db_wait("begin", time.perf_counter() - started)
         try:
             result = work(conn)
         except BaseException:
@@ -246,6 +268,16 @@ class Transactions:
                 raise
             raise _CommitLost(xid, result, error) from None
         return result
+
+    def _acquire(self, pool: Pool) -> Connection:
+        observer = self.observer
+        if observer is None:
+            return pool.acquire()
+        started = time.perf_counter()
+        try:
+            return pool.acquire()
+        finally:
+            observer.db_wait("connection", time.perf_counter() - started)
 
     def _rollback(self, conn: Connection) -> None:
         if not conn.broken:
@@ -282,6 +314,8 @@ class Transactions:
         if attempt + 1 >= RETRIES or time.monotonic() + pause >= deadline:
             log.warning("giving up on the database after %d attempts: %s", attempt + 1, error)
             raise (_unreachable() if kind == "lost" else _busy()) from None
+        if self.observer is not None:
+            self.observer.db_retry()
         time.sleep(pause)
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import insert, update
 
 from idstore.model import Audit, GroupData, IdFormat, UserData, now
 from idstore.store import Store
+from idstore.store.groups import MemberChange
 from idstore.store.schema import identity_stores
-from idstore.store.scim import MemberChange
 from idstore.testing import mock_identitystore
 from tests.helpers import UUID4, make_group, make_membership, make_user, user_params
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from idstore.cli import main, server
-from idstore.config import DEFAULT_DB_FILE, Config
+from idstore.config import _NUMBER_VARIABLES, DEFAULT_DB_FILE, Config
 from tests.docs.examples import ROOT
 
 PAGE = ROOT / "docs" / "reference" / "configuration.md"
@@ -61,6 +61,10 @@ def test_flags_exist_and_defaults_are_the_code_s() -> None:
         for given in re.findall(r"`(--[a-z-]+)`", flag):
             assert given in flags, f"{name}: idstore serve has no {given}"
     config = Config()
+    for name, (key, _kind) in _NUMBER_VARIABLES.items():
+        value = getattr(config, key)
+        shown = str(int(value)) if float(value).is_integer() else str(value)
+        assert rows[name][1].startswith(f"`{shown}`"), f"{name}: the code's default is {value}"
     for name, field in {
         "IDSTORE_MAX_USERS": config.max_users_per_store,
         "IDSTORE_MAX_GROUPS": config.max_groups_per_store,
@@ -68,7 +72,6 @@ def test_flags_exist_and_defaults_are_the_code_s() -> None:
         "IDSTORE_ACCOUNT_ID": config.account_id,
     }.items():
         assert rows[name][1] == f"`{field}`", name
-    assert rows["IDSTORE_THROTTLE_TPS"][1].startswith(f"`{config.throttle_tps:g}`")
     assert rows["IDSTORE_DB"][1] == f"`./{DEFAULT_DB_FILE}`"
 
 

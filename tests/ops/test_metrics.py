@@ -92,6 +92,11 @@ def test_counts_a_known_mix_of_requests(
     all_requests = sum(v - before.get(k, 0.0) for k, v in after.items() if k[0] == total)
     assert all_requests == 8
     assert value(after, "idstore_store_users", store=store_id) == 3
+    # The four writes (three creates, one refused) each began a transaction, timed; the pool
+    # gauge and the retry counter are exported (no retry happens here).
+    assert delta("idstore_db_wait_seconds_count", kind="begin") >= 4
+    assert ("idstore_db_pool_in_use", frozenset()) in after
+    assert delta("idstore_db_transaction_retries_total") == 0
 
 
 def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str) -> None:

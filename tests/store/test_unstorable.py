@@ -28,7 +28,7 @@ from idstore.model import (
 )
 from idstore.store import Store
 from idstore.store.bulk import BulkUser
-from idstore.store.scim import MemberChange
+from idstore.store.groups import MemberChange
 
 ODD = ["\x00", "a\x00b", "\ud800", "a\udfffb"]
 
