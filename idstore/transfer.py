@@ -438,9 +438,11 @@ def import_records(
     *,
     progress: Callable[[int], None] | None = None,
     atomic: bool = False,
+    create_at: datetime | None = None,
 ) -> ImportCounts:
-    """Write checked records, in batches (or, `atomic`, in one transaction); ImportFailed
-    names the line at fault."""
+    """Write checked records, in batches (or, `atomic`, in one transaction), creating the
+    store in the first of them if it is missing and `create_at` is given; ImportFailed names
+    the line at fault."""
     try:
         return store.import_records(
             store_id,
@@ -449,6 +451,7 @@ def import_records(
             records.memberships,
             progress=progress,
             batch=None if atomic else IMPORT_BATCH,
+            create_at=create_at,
         )
     except PartlyImported as stopped:
         if isinstance(stopped.error, RecordError | Conflict):

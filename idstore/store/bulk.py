@@ -35,6 +35,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BigInteger, String, Table, bindparam, delete, func, select, update
@@ -45,15 +46,17 @@ from idstore.model import (
     ExternalId,
     GroupData,
     GroupRecord,
+    IdFormat,
     Membership,
     UserData,
     UserRecord,
-    UserStatus,
     dump_json,
     external_id_key,
+    to_ms,
 )
 from idstore.store import dialects
 from idstore.store.host import StoreHost
+from idstore.store.rows import GROUP, MEMBERSHIP, USER, group_of, membership_of, user_of
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -77,6 +80,14 @@ from idstore.store.statements import param as _p
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Keyed(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+K = TypeVar("K", bound=_Keyed)
 
 BATCH = 10_000  # rows per executemany, and per progress report
 # Records per transaction of an import in batches: about 0.1-0.3 s of the write lock on SQLite
@@ -271,6 +282,9 @@ _LOCK_STORE = (
     .where(identity_stores.c.store_id == _p("store_id"))
     .values(user_count=identity_stores.c.user_count)
 )
+_INSERT_STORE = identity_stores.insert().values(
+    store_id=_p("store_id"), created_at=_p("created_at"), id_format=_p("id_format")
+)
 _GET_COUNTS = select(identity_stores.c.user_count, identity_stores.c.group_count).where(
     identity_stores.c.store_id == _p("store_id")
 )
@@ -300,37 +314,14 @@ _MEMBERSHIP_PAIR = select(memberships.c.group_id, memberships.c.user_id).where(
     memberships.c.store_id == _p("store_id"), memberships.c.membership_id == _p("membership_id")
 )
 
-_USER_COLUMNS = [
-    users.c.seq,
-    users.c.user_id,
-    users.c.revision,
-    users.c.status,
-    users.c.attributes,
-    users.c.extensions,
-    *(users.c[c] for c in AUDIT),
-]
-_GROUP_COLUMNS = [
-    groups.c.seq,
-    groups.c.group_id,
-    groups.c.revision,
-    groups.c.attributes,
-    *(groups.c[c] for c in AUDIT),
-]
-_MEMBERSHIP_COLUMNS = [
-    memberships.c.seq,
-    memberships.c.membership_id,
-    memberships.c.group_id,
-    memberships.c.user_id,
-    *(memberships.c[c] for c in AUDIT),
-]
 _USERS_PAGE = (
-    select(*_USER_COLUMNS)
+    USER.select()
     .where(users.c.store_id == _p("store_id"), users.c.seq > _p("after"))
     .order_by(users.c.seq)
     .limit(_p("limit"))
 )
 _GROUPS_PAGE = (
-    select(*_GROUP_COLUMNS)
+    GROUP.select()
     .where(groups.c.store_id == _p("store_id"), groups.c.seq > _p("after"))
     .order_by(groups.c.seq)
     .limit(_p("limit"))
@@ -339,7 +330,7 @@ _GROUPS_PAGE = (
 # seq) index, and a store-wide walk in seq order would sort the whole store's memberships for
 # every page.
 _GROUP_MEMBERSHIPS_PAGE = (
-    select(*_MEMBERSHIP_COLUMNS)
+    MEMBERSHIP.select()
     .where(memberships.c.group_seq == _p("owner"), memberships.c.seq > _p("after"))
     .order_by(memberships.c.seq)
     .limit(_p("limit"))
@@ -356,10 +347,6 @@ def _audit_values(audit: Audit) -> dict[str, Any]:
         "updated_at": audit.updated_ms,
         "updated_by": audit.updated_by,
     }
-
-
-def _audit(row: Row, start: int) -> Audit:
-    return Audit(row[start], row[start + 1], row[start + 2], row[start + 3])
 
 
 def _user_row(store_id: str, user: BulkUser) -> dict[str, Any]:
@@ -451,9 +438,11 @@ class _Load:
         users: Sequence[BulkUser],
         groups: Sequence[BulkGroup],
         progress: Callable[[int], None] | None,
+        create_at: datetime | None = None,
     ) -> None:
         self._host = host
         self._store_id = store_id
+        self._create_at = create_at
         self._dialect = host.dialect
         self._new_users = {u.user_id for u in users}
         self._new_groups = {g.group_id for g in groups}
@@ -487,7 +476,12 @@ class _Load:
     def check(self, conn: Connection, memberships: Sequence[BulkMembership]) -> tuple[int, int]:
         """Before an import in batches: the store's counts, and every membership's user and
         group exist (RecordError otherwise), so that such a file writes nothing."""
-        counts = _counts(conn, self._store_id)
+        try:
+            counts = _counts(conn, self._store_id)
+        except NotFound:
+            if self._create_at is None:
+                raise
+            counts = (0, 0)  # created by the first batch (`lock`)
         _check_references(conn, self._store_id, memberships, self._new_users, self._new_groups)
         return counts
 
@@ -495,7 +489,15 @@ class _Load:
         """Take the store's row (every writer of users or groups takes it first, see
         store.py); return its user and group counts."""
         if conn.run(_LOCK_STORE, store_id=self._store_id) == 0:
-            raise NotFound("IDENTITY_STORE", self._store_id)
+            if self._create_at is None:
+                raise NotFound("IDENTITY_STORE", self._store_id)
+            # Created in the import's (first) transaction: a failure before leaves no store.
+            conn.run(
+                _INSERT_STORE,
+                store_id=self._store_id,
+                created_at=to_ms(self._create_at),
+                id_format=IdFormat.UUID.value,
+            )
         return _counts(conn, self._store_id)
 
     def recount(self, conn: Connection) -> None:
@@ -555,16 +557,20 @@ class BulkTransfer:
         *,
         progress: Callable[[int], None] | None = None,
         batch: int | None = IMPORT_BATCH,
+        create_at: datetime | None = None,
     ) -> ImportCounts:
         """Merge the records into the store, `batch` records per transaction (None: all in
         one); see the module docstring.
 
-        Raises NotFound for a missing store, RecordError for a membership whose user or group
-        is neither among the records nor in the store, and Conflict for a uniqueness violation
+        With `create_at`, a missing store is created (with ids in UUID format) in the first
+        transaction that writes, so that a file refused before any write leaves no store.
+        Raises NotFound for a missing store (without `create_at`), RecordError for a membership
+        whose user or group is neither among the records nor in the store, and Conflict for a
+        uniqueness violation
         (`find_conflict` then names the record); PartlyImported wraps them if some batches
         were committed. `progress(n)` is called as records are written.
         """
-        load = _Load(self, store_id, users, groups, progress)
+        load = _Load(self, store_id, users, groups, progress, create_at)
         total = ImportCounts(len(users), len(groups), len(memberships))
         if batch is None:
 
@@ -597,6 +603,8 @@ class BulkTransfer:
             if any(done):
                 raise PartlyImported(error, ImportCounts(*done)) from error
             raise
+        if create_at is not None and not any(done):  # an empty file: just the store
+            self._write(load.lock)
         return total
 
     def find_conflict(
@@ -669,19 +677,13 @@ class BulkTransfer:
             conn.begin_snapshot()
             try:
                 self._require_store(conn, store_id)
-                yield from _pages(
-                    conn, _USERS_PAGE, lambda r: _user(store_id, r), store_id=store_id
-                )
+                yield from _pages(conn, _USERS_PAGE, user_of, store_id=store_id)
                 group_seqs = []
-                for group in _pages(
-                    conn, _GROUPS_PAGE, lambda r: _group(store_id, r), store_id=store_id
-                ):
+                for group in _pages(conn, _GROUPS_PAGE, group_of, store_id=store_id):
                     group_seqs.append(group.seq)
                     yield group
                 for seq in group_seqs:
-                    yield from _pages(
-                        conn, _GROUP_MEMBERSHIPS_PAGE, lambda r: _membership(store_id, r), owner=seq
-                    )
+                    yield from _pages(conn, _GROUP_MEMBERSHIPS_PAGE, membership_of, owner=seq)
             finally:
                 conn.rollback()
 
@@ -716,48 +718,13 @@ def _check_references(
 
 
 def _pages(
-    conn: Connection, statement: Any, convert: Callable[[Row], T], **params: Any
-) -> Iterator[T]:
-    """Every row of a keyset-paged statement (`after` is the last row's seq, its first column)."""
+    conn: Connection, statement: Any, convert: Callable[[Row], K], **params: Any
+) -> Iterator[K]:
+    """Every record of a keyset-paged statement (`after`: the last record's seq)."""
     after = 0
     while True:
-        rows = conn.all(statement, after=after, limit=PAGE, **params)
-        yield from map(convert, rows)
-        if len(rows) < PAGE:
+        records = [convert(row) for row in conn.all(statement, after=after, limit=PAGE, **params)]
+        yield from records
+        if len(records) < PAGE:
             return
-        after = rows[-1][0]
-
-
-def _user(store_id: str, row: Row) -> UserRecord:
-    return UserRecord(
-        store_id=store_id,
-        user_id=row[1],
-        seq=row[0],
-        revision=row[2],
-        status=UserStatus(row[3]),
-        audit=_audit(row, 6),
-        attributes_json=row[4],
-        extensions_json=row[5],
-    )
-
-
-def _group(store_id: str, row: Row) -> GroupRecord:
-    return GroupRecord(
-        store_id=store_id,
-        group_id=row[1],
-        seq=row[0],
-        revision=row[2],
-        audit=_audit(row, 4),
-        attributes_json=row[3],
-    )
-
-
-def _membership(store_id: str, row: Row) -> Membership:
-    return Membership(
-        store_id=store_id,
-        membership_id=row[1],
-        seq=row[0],
-        group_id=row[2],
-        user_id=row[3],
-        audit=_audit(row, 4),
-    )
+        after = records[-1].seq

@@ -25,11 +25,11 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Table, insert, select, update
 
 from idstore.errors import InternalError, NotFound
-from idstore.model import Audit, GroupRecord, UserRecord, UserStatus, normalise_key
+from idstore.model import GroupRecord, UserRecord, normalise_key
 from idstore.store.host import StoreHost
+from idstore.store.rows import GROUP, USER, group_of, user_of
 from idstore.store.schema import groups, memberships, settings, users
 from idstore.store.sql import Connection, Row
-from idstore.store.statements import AUDIT
 from idstore.store.statements import param as _p
 
 T = TypeVar("T")
@@ -65,36 +65,6 @@ class GroupOf:
     group: GroupRecord
 
 
-_USER_COLUMNS = [
-    users.c.store_id,
-    users.c.user_id,
-    users.c.seq,
-    users.c.revision,
-    users.c.status,
-    users.c.attributes,
-    users.c.extensions,
-    *(users.c[c] for c in AUDIT),
-]
-_GROUP_COLUMNS = [
-    groups.c.store_id,
-    groups.c.group_id,
-    groups.c.seq,
-    groups.c.revision,
-    groups.c.attributes,
-    *(groups.c[c] for c in AUDIT),
-]
-
-
-def _user(row: Row, start: int = 0) -> UserRecord:
-    r = row[start:]
-    return UserRecord(r[0], r[1], r[2], r[3], UserStatus(r[4]), Audit(*r[7:11]), r[5], r[6])
-
-
-def _group(row: Row, start: int = 0) -> GroupRecord:
-    r = row[start:]
-    return GroupRecord(r[0], r[1], r[2], r[3], Audit(*r[5:9]), r[4])
-
-
 def _both_ways(base: Any, seq: Any, *conditions: Any) -> tuple[Any, Any]:
     """`base` restricted by `conditions`, read forwards after `:bound` and backwards before it."""
     forwards = base.where(*conditions, seq > _p("bound")).order_by(seq.asc()).limit(_p("limit"))
@@ -106,29 +76,29 @@ def _starts_with(column: Any) -> Any:
     return column.like(_p("pattern"), escape=_ESCAPE)
 
 
-_USERS = _both_ways(select(*_USER_COLUMNS), users.c.seq, users.c.store_id == _p("store_id"))
+_USERS = _both_ways(USER.select(), users.c.seq, users.c.store_id == _p("store_id"))
 _USERS_PREFIX = _both_ways(
-    select(*_USER_COLUMNS),
+    USER.select(),
     users.c.seq,
     users.c.store_id == _p("store_id"),
     _starts_with(users.c.user_name_key),
 )
-_GROUPS = _both_ways(select(*_GROUP_COLUMNS), groups.c.seq, groups.c.store_id == _p("store_id"))
+_GROUPS = _both_ways(GROUP.select(), groups.c.seq, groups.c.store_id == _p("store_id"))
 _GROUPS_PREFIX = _both_ways(
-    select(*_GROUP_COLUMNS),
+    GROUP.select(),
     groups.c.seq,
     groups.c.store_id == _p("store_id"),
     _starts_with(groups.c.display_name_key),
 )
 _MEMBERS = _both_ways(
-    select(memberships.c.seq, memberships.c.membership_id, *_USER_COLUMNS).join(
+    select(memberships.c.seq, memberships.c.membership_id, *USER.columns).join(
         users, users.c.seq == memberships.c.user_seq
     ),
     memberships.c.seq,
     memberships.c.group_seq == _p("owner"),
 )
 _GROUPS_OF = _both_ways(
-    select(memberships.c.seq, memberships.c.membership_id, *_GROUP_COLUMNS).join(
+    select(memberships.c.seq, memberships.c.membership_id, *GROUP.columns).join(
         groups, groups.c.seq == memberships.c.group_seq
     ),
     memberships.c.seq,
@@ -149,6 +119,11 @@ _SIGNED_OUT = "console-signed-out:"
 _GET_SETTING = select(settings.c.value).where(settings.c.name == _p("name"))
 _SET_SETTING = update(settings).where(settings.c.name == _p("name")).values(value=_p("value"))
 _ADD_SETTING = insert(settings).values(name=_p("name"), value=_p("value"))
+
+
+# Where a row of each shape has its seq (the cursor of a window).
+_USER_SEQ_AT = USER.at("seq")
+_GROUP_SEQ_AT = GROUP.at("seq")
 
 
 def like_prefix(text: str) -> str | None:
@@ -216,8 +191,8 @@ class ConsoleQueries:
             found = _window(
                 conn,
                 statements,
-                _user,
-                lambda r: int(r[2]),
+                user_of,
+                lambda r: int(r[_USER_SEQ_AT]),
                 after=after,
                 before=before,
                 limit=limit,
@@ -251,8 +226,8 @@ class ConsoleQueries:
             found = _window(
                 conn,
                 statements,
-                _group,
-                lambda r: int(r[2]),
+                group_of,
+                lambda r: int(r[_GROUP_SEQ_AT]),
                 after=after,
                 before=before,
                 limit=limit,
@@ -284,7 +259,7 @@ class ConsoleQueries:
             return _window(
                 conn,
                 _MEMBERS,
-                lambda r: Member(r[1], _user(r, 2)),
+                lambda r: Member(r[1], user_of(r[2:])),
                 lambda r: int(r[0]),
                 after=after,
                 before=before,
@@ -313,7 +288,7 @@ class ConsoleQueries:
             return _window(
                 conn,
                 _GROUPS_OF,
-                lambda r: GroupOf(r[1], _group(r, 2)),
+                lambda r: GroupOf(r[1], group_of(r[2:])),
                 lambda r: int(r[0]),
                 after=after,
                 before=before,
