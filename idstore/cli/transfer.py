@@ -22,7 +22,7 @@ import click
 from idstore.cli.common import db_option, open_db
 from idstore.config import Config
 from idstore.errors import IdstoreError, NotFound
-from idstore.model import IdentityStore, now
+from idstore.model import IdentityStore, IdFormat, now
 
 if TYPE_CHECKING:
     from idstore.store import Store
@@ -104,18 +104,27 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
     store = open_db(config.db_url)
     started = time.perf_counter()
     try:
-        target = _ensure_store(store, store_id, create=create)
+        target = _existing_store(store, store_id, create=create)
         reader = Reader(
             store_id,
             actor=f"arn:aws:iam::{config.account_id}:root",
             at=now(),
-            id_format=target.id_format,
+            id_format=IdFormat.UUID if target is None else target.id_format,
         )
         with progress("Reading  ", _size(file)) as step:
             records = reader.read(file, step)
         total = len(records.users) + len(records.groups) + len(records.memberships)
-        with progress("Importing", total) as step:
-            counts = import_records(store, store_id, records, progress=step, atomic=atomic)
+        # A store to create is created once the file has been read, and removed again if
+        # nothing of it could be imported: a failed import leaves no empty store behind.
+        if target is None:
+            store.create_identity_store(now(), store_id)
+        try:
+            with progress("Importing", total) as step:
+                counts = import_records(store, store_id, records, progress=step, atomic=atomic)
+        except ImportFailed as failed:
+            if target is None and failed.done is None:
+                store.delete_identity_store(store_id)
+            raise
     except ImportFailed as failed:
         where = f"{name}:{failed.line}" if failed.line else name
         done = failed.done
@@ -137,7 +146,9 @@ def import_(store_id: str, db_url: str | None, create: bool, atomic: bool, file:
     )
 
 
-def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore:
+def _existing_store(store: Store, store_id: str, *, create: bool) -> IdentityStore | None:
+    """The store to import into, or None when `create` asks for it to be made (its id is
+    checked first)."""
     try:
         return store.get_identity_store(store_id)
     except NotFound as missing:
@@ -152,7 +163,7 @@ def _ensure_store(store: Store, store_id: str, *, create: bool) -> IdentityStore
         Validator(spec).check(spec.shape("IdentityStoreId"), store_id, "identityStoreId")
         if store_id.startswith("arn:"):
             raise click.ClickException("--store must be an identity store id, not an ARN") from None
-        return store.create_identity_store(now(), store_id)
+        return None
 
 
 def _size(file: IO[bytes]) -> int | None:
