@@ -61,6 +61,9 @@ from idstore import wire
 from idstore.aws.access import reading_operations
 from idstore.aws.gateway import Gateway
 from idstore.aws.protocol import error_response as aws_error
+from idstore.aws.services import api_of
+from idstore.aws.ssoadmin import OPERATIONS as SSO_ADMIN_OPERATIONS
+from idstore.aws.sts import ACTIONS as STS_ACTIONS
 from idstore.config import Config
 from idstore.console import ConsoleService, is_console_path
 from idstore.errors import IdstoreError
@@ -121,7 +124,12 @@ class App:
         # An OpenTelemetry tracer (idstore/tracing.py), or None: no tracing, no cost.
         self.tracer = tracer if tracer is not None else tracer_from_environment()
         self.metrics = Metrics(
-            {"aws": self.aws.spec.operation_names, "scim": _scim_operations()},
+            {
+                "aws": self.aws.spec.operation_names,
+                "scim": _scim_operations(),
+                "sts": STS_ACTIONS,
+                "sso-admin": SSO_ADMIN_OPERATIONS,
+            },
             lambda: store_sizes(store),
             pool_in_use=store.connections_in_use,
         )
@@ -193,8 +201,7 @@ class App:
         if scim:
             frontend, operation = "scim", self.metrics.operation("scim", _scim_operation(request))
         else:
-            target = request.headers.get("x-amz-target", "")
-            frontend, operation = "aws", self.metrics.operation("aws", target.rpartition(".")[2])
+            frontend, operation = self._aws_operation(request)
         span = None
         if self.tracer is not None:
             span = self.tracer.start_span(f"{frontend} {operation}")
@@ -249,6 +256,18 @@ class App:
         return await loop.run_in_executor(
             self._writes, self._transactions.by, deadline, handler, request
         )
+
+    def _aws_operation(self, request: wire.Request) -> tuple[str, str]:
+        """The metrics' front end and operation of a request to the AWS endpoint, which also
+        serves STS and sso-admin (aws/services.py)."""
+        api = api_of(request)
+        if api == "sts":
+            body = request.body if b"Action=" in request.body else request.query.encode()
+            action = "GetCallerIdentity" if b"Action=GetCallerIdentity" in body else None
+            return "sts", self.metrics.operation("sts", action)
+        target = request.headers.get("x-amz-target", "").rpartition(".")[2]
+        frontend = "aws" if api == "identitystore" else "sso-admin"
+        return frontend, self.metrics.operation(frontend, target)
 
     async def _operational(self, path: str, scope: Scope) -> wire.Response:
         """GET /ready or GET /metrics; both read the database off the event loop."""

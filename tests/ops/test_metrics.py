@@ -50,6 +50,15 @@ def test_counts_a_known_mix_of_requests(
     assert _code(lambda: make_user(http_client, store_id, "m1")) == "ConflictException"
     assert scim.get("/Users").status_code == 200
     assert scim.get("/Users/nope").status_code == 404
+    sts: Any = boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name=REGION,
+        aws_access_key_id="AKIDHTTPCLIENT",
+        aws_secret_access_key="secret",
+    )
+    assert sts.get_caller_identity()["Account"]
+    sts.close()
     after = scrape(server.url)
 
     def delta(name: str, **labels: str) -> float:
@@ -90,7 +99,8 @@ def test_counts_a_known_mix_of_requests(
     assert delta(count, frontend="scim", operation="GET /Users") == 1
     # Nothing else was counted: the scrapes themselves are not API requests.
     all_requests = sum(v - before.get(k, 0.0) for k, v in after.items() if k[0] == total)
-    assert all_requests == 8
+    assert delta(total, frontend="sts", operation="GetCallerIdentity", status="200", error="") == 1
+    assert all_requests == 9
     assert value(after, "idstore_store_users", store=store_id) == 3
     # The four writes (three creates, one refused) each began a transaction, timed; the pool
     # gauge and the retry counter are exported (no retry happens here).
