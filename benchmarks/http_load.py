@@ -116,6 +116,9 @@ class Target:
     key: tuple[str, str] = ("AKIDBENCHMARK", "benchmark-secret")
     env: dict[str, str] = field(default_factory=dict)
     store_id: str = "d-0123456789"
+    # Where it runs: `python -m` puts the working directory first on sys.path, ahead of
+    # PYTHONPATH, so the baseline must run in its own checkout to import its own code.
+    cwd: Path = ROOT
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -143,7 +146,8 @@ def running(target: Target) -> Iterator[Target]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **target.env},
-        cwd=ROOT,
+        cwd=target.cwd,
+        preexec_fn=_on_cpu(SERVER_CPU) if PINNED else None,
     )
     try:
         wait_ready(target.url + target.health, target.proc)
@@ -296,6 +300,34 @@ def render(
             out.write(f"{len(raw)}\n".encode() + raw)
 
 
+# Every round of every target, (target, workload) -> results in order: the baseline comparison
+# pairs round i of one with round i of the other, measured one after the other.
+HISTORY: dict[tuple[str, str], list[Result]] = {}
+
+
+def paired_change(name: str, workload: str, other: str) -> float:
+    """The median, over rounds, of target `name`'s req/s over `other`'s in the same round,
+    minus one. Neighbouring rounds share the machine's spells, so their ratio stays steady
+    where a best-of-N per target scatters with the luckiest round."""
+    ours, theirs = HISTORY.get((name, workload), []), HISTORY.get((other, workload), [])
+    ratios = sorted(a.rps / b.rps for a, b in zip(ours, theirs, strict=False) if b.rps)
+    if not ratios:
+        return float("nan")
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return median - 1
+
+
+# With --pin, every server runs on one CPU and wrk on another: on a small machine the two then
+# stop taking turns on each other's core, which otherwise scatters rounds by 10-20%.
+PINNED = False
+SERVER_CPU, LOAD_CPU = 1, 0
+
+
+def _on_cpu(cpu: int) -> Callable[[], None]:
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
 @dataclass
 class Result:
     rps: float
@@ -324,6 +356,7 @@ def drive(target: Target, requests: Path, duration: float, connections: int) -> 
         capture_output=True,
         text=True,
         check=True,
+        preexec_fn=_on_cpu(LOAD_CPU) if PINNED else None,
     ).stdout
     used = cpu_seconds(target.proc.pid) - before
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -341,6 +374,7 @@ def measure(
     target alike, where measuring one target after another would let it fall on one."""
     results: dict[str, dict[str, Result]] = {t.name: {} for t in targets}
     with ExitStack() as stack:
+        HISTORY.clear()
         data: dict[str, Seed] = {}
         for target in targets:
             stack.enter_context(running(target))
@@ -372,6 +406,7 @@ def measure(
                         f"{result.cpu_us:8.0f} us CPU/req  errors {result.errors}",
                         flush=True,
                     )
+                    HISTORY.setdefault((target.name, name), []).append(result)
                     # The best round, and an error-free one over any other.
                     best = results[target.name].get(name)
                     if best is None or (result.errors == 0, result.rps) > (
@@ -422,14 +457,19 @@ def main() -> None:
     parser.add_argument(
         "--baseline", metavar="REV", help="also measure idstore at this git revision"
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="servers on CPU 1, wrk on CPU 0 (needs 2 CPUs)"
+    )
     args = parser.parse_args()
+    global PINNED
+    PINNED = args.pin
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     names = [n for n in args.only.split(",") if n]
     wanted = args.targets.split(",")
     workdir = Path(tempfile.mkdtemp(prefix="idstore-bench-"))
 
-    def database(name: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+    def database(name: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[str, str]:
         """A new SQLite database holding one new identity store: (URL, store id)."""
         url = f"sqlite:///{workdir / name}.db"
         made = subprocess.run(
@@ -437,7 +477,7 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=True,
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
         )
         return url, made.stdout.strip().splitlines()[-1]
@@ -498,9 +538,17 @@ def main() -> None:
             capture_output=True,
         )
         env = {"PYTHONPATH": str(checkout)}
-        base_url, base_store = database("bench-baseline", env)
+        _check_imports_from(checkout, env)
+        base_url, base_store = database("bench-baseline", env, checkout)
         targets.append(
-            Target("idstore-baseline", serve(base_url), "/health", env=env, store_id=base_store)
+            Target(
+                "idstore-baseline",
+                serve(base_url),
+                "/health",
+                env=env,
+                store_id=base_store,
+                cwd=checkout,
+            )
         )
     try:
         results = measure(targets, names, args, workdir)
@@ -514,6 +562,21 @@ def main() -> None:
     startup = startup_seconds(db_url) if "idstore" in wanted else float("nan")
     print()
     print(table(results, names, startup))
+
+
+def _check_imports_from(checkout: Path, env: dict[str, str]) -> None:
+    """Fail unless `python -m idstore` run as the baseline target runs the checkout's code
+    (not the installed tree's, which would compare the after-state with itself)."""
+    found = subprocess.run(
+        [PYTHON, "-c", "import idstore; print(idstore.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=checkout,
+        env={**os.environ, **env},
+    ).stdout.strip()
+    if not Path(found).resolve().is_relative_to(checkout.resolve()):
+        sys.exit(f"the baseline imports idstore from {found}, not from {checkout}")
 
 
 def _make_key(db_url: str, store_id: str) -> tuple[str, str] | None:
@@ -593,15 +656,16 @@ def table(results: dict[str, dict[str, Result]], names: list[str], startup: floa
     if baseline:
         lines += [
             "",
-            "| operation | baseline req/s | idstore req/s | change | baseline CPU µs/req "
-            "| idstore CPU µs/req |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| operation | baseline req/s | idstore req/s | change (best) "
+            "| change (median of paired rounds) | baseline CPU µs/req | idstore CPU µs/req |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name in names:
             b, r = baseline.get(name), ours.get(name)
             if b is not None and r is not None:
                 lines.append(
                     f"| {name} | {b.rps:,.0f} | {r.rps:,.0f} | {(r.rps / b.rps - 1) * 100:+.1f}% "
+                    f"| {paired_change('idstore', name, 'idstore-baseline') * 100:+.1f}% "
                     f"| {b.cpu_us:.0f} | {r.cpu_us:.0f} |"
                 )
     errors = {f"{t}/{n}": r.errors for t, rs in results.items() for n, r in rs.items() if r.errors}
