@@ -35,7 +35,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +42,7 @@ from typing import Any
 import boto3
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from idstore.app import App
 from idstore.config import Config
@@ -53,6 +51,7 @@ from idstore.serverkey import ServerKey
 from idstore.store import Store, open_store
 from idstore.store.schema import metadata
 from idstore.testing import IdentityStoreMock
+from tests.databases import private_database
 
 REGION = "us-east-1"
 
@@ -117,20 +116,8 @@ def db_url() -> Iterator[str]:
     if backend == "sqlite":
         yield "sqlite://"
         return
-    server = make_url(backend)
-    name = f"idstore_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(
-        server.set(drivername="postgresql+psycopg", database="postgres"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_database(backend, "idstore_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

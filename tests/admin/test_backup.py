@@ -8,23 +8,20 @@ without `--replace`.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from idstore.cli import main
 from idstore.model import UserData, now
 from idstore.store import Store
 from idstore.store.backup import verify
 from tests.admin.conftest import Populated, run_ok
+from tests.databases import private_database
 
 
 def cli(*args: str) -> Result:
@@ -37,17 +34,8 @@ def empty_db_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url == "sqlite://":
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    server = make_url(db_url).set(drivername="postgresql+psycopg", database="postgres")
-    name = f"idstore_restore_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_database(db_url, "idstore_restore") as url:
+        yield url
 
 
 def export(db_url: str, store_id: str) -> str:

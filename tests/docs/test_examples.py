@@ -10,14 +10,12 @@ ignored).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.databases import private_database
 from tests.docs.examples import KINDS, ROOT, Block, Session, blocks, pages
 
 pytestmark = pytest.mark.slow
@@ -39,20 +37,8 @@ def database(db_url: str) -> Iterator[str | None]:
     if not db_url.startswith("postgresql"):
         yield None
         return
-    server = make_url(db_url)
-    name = f"idstore_docs_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        server.set(drivername="postgresql+psycopg", database="postgres"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_database(db_url, "idstore_docs") as url:
+        yield url
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))

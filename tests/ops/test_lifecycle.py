@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from idstore.store import migrate
+from tests.databases import private_database
 from tests.servers import ServerProcess, create_store, free_port
 
 _POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -144,19 +144,10 @@ class _Proxy:
 def postgresql_url() -> Iterator[str]:
     """A private database on the PostgreSQL server, in either lane: this test is about what
     happens when PostgreSQL goes away, which an embedded database cannot do."""
-    server = make_url(os.environ.get("IDSTORE_TEST_POSTGRES", _POSTGRES)).set(
-        drivername="postgresql+psycopg", database="postgres"
-    )
-    name = f"idstore_ready_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_database(
+        os.environ.get("IDSTORE_TEST_POSTGRES", _POSTGRES), "idstore_ready"
+    ) as url:
+        yield url
 
 
 def test_ready_is_503_while_postgresql_is_down(postgresql_url: str) -> None:
