@@ -129,16 +129,26 @@ class App:
                 "scim": _scim_operations(),
                 "sts": STS_ACTIONS,
                 "sso-admin": SSO_ADMIN_OPERATIONS,
+                "console": self.console.route_names,
             },
             lambda: store_sizes(store),
             pool_in_use=store.connections_in_use,
         )
         store.transactions.observer = self.metrics  # database waits and retries
         self._metrics_networks = config.metrics_networks()
+        # X-Amz-Target -> the metrics' (front end, operation), for the API's own operations:
+        # most requests, named at the cost of one lookup.
+        self._targets = {
+            f"{self.aws.spec.target_prefix}.{name}": ("aws", name)
+            for name in self.aws.spec.operation_names
+        }
         # Where requests run (see the module docstring); threads=0: all on the loop.
         self._all_inline = store.in_memory if threads is None else threads == 0
         self._inline_reads = store.dialect == "sqlite"
         self._reading = reading_operations(self.aws.spec.operation_names)
+        prefix = self.aws.spec.target_prefix
+        # The X-Amz-Target values of the API's reads, which SQLite answers on the loop.
+        self._reading_targets = frozenset(f"{prefix}.{name}" for name in self._reading)
         self._transactions = store.transactions
         self._lock_timeout = config.lock_timeout
         self._reads: concurrent.futures.ThreadPoolExecutor | None = None
@@ -193,10 +203,16 @@ class App:
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=self._forwarded.client(peer[0] if peer else None, headers),
         )
-        if is_console_path(path):
-            await _respond(send, await self._console(request, scope))
+        # The AWS endpoint is "/"; only other paths can be the console's or SCIM's.
+        if path != "/" and is_console_path(path):
+            response = await self._console(request, scope)
+            await _respond(send, response)
+            operation = self.metrics.operation("console", self.console.route_name(path))
+            self.metrics.observe(
+                "console", operation, response.status, None, time.perf_counter() - started
+            )
             return
-        scim = is_scim_path(path)
+        scim = path != "/" and is_scim_path(path)
         handler: Handler = self.scim.handle if scim else self.aws.handle
         if scim:
             frontend, operation = "scim", self.metrics.operation("scim", _scim_operation(request))
@@ -206,7 +222,11 @@ class App:
         if self.tracer is not None:
             span = self.tracer.start_span(f"{frontend} {operation}")
             _describe_span(span, frontend, operation, request, scim)
-        response = await self._dispatch(request, handler, scim)
+        # Most reads are answered here, without the cost of another coroutine.
+        answered = self._answer_here(request, handler, scim)
+        response = (
+            answered if answered is not None else await self._dispatch(request, handler, scim)
+        )
         await _respond(send, response)
         error = response.headers.get("x-amzn-errortype")
         self.metrics.observe(
@@ -218,27 +238,34 @@ class App:
                 span.set_attribute("idstore.error", error or str(response.status))
             span.end()
 
-    async def _dispatch(self, request: wire.Request, handler: Handler, scim: bool) -> wire.Response:
-        """Run the request's handler where it may wait as long as it needs (see above)."""
-        arrived = time.monotonic()
+    def _reading_request(self, request: wire.Request, scim: bool) -> bool:
         if scim:
-            reading = request.method in ("GET", "HEAD")
-            inline = False
-        else:
-            target = request.headers.get("x-amz-target", "")
-            reading = target[target.rfind(".") + 1 :] in self._reading
-            inline = reading and self._inline_reads
+            return request.method in ("GET", "HEAD")
+        target = request.headers.get("x-amz-target", "")
+        return target[target.rfind(".") + 1 :] in self._reading
+
+    def _answer_here(
+        self, request: wire.Request, handler: Handler, scim: bool
+    ) -> wire.Response | None:
+        """The response, if the request may be answered on the event loop (see above): every
+        request on an in-memory database, an API read on SQLite unless it would wait."""
         if self._all_inline:
             return handler(request)
-        if inline:
-            try:
-                return self._transactions.inline(handler, request)
-            except WouldBlock:
-                pass  # the database is locked: wait on a thread
-        pool = self._reads if reading else self._writes
+        if scim or not self._inline_reads:
+            return None
+        if request.headers.get("x-amz-target") not in self._reading_targets:
+            return None  # a write, or another API's request
+        try:
+            return self._transactions.inline(handler, request)
+        except WouldBlock:
+            return None  # the database is locked: wait on a thread
+
+    async def _dispatch(self, request: wire.Request, handler: Handler, scim: bool) -> wire.Response:
+        """Run the request's handler on a thread, where it may wait as long as it needs."""
+        pool = self._reads if self._reading_request(request, scim) else self._writes
         assert pool is not None
         loop = asyncio.get_running_loop()
-        deadline = arrived + self._lock_timeout
+        deadline = time.monotonic() + self._lock_timeout
         return await loop.run_in_executor(pool, self._transactions.by, deadline, handler, request)
 
     async def _console(self, request: wire.Request, scope: Scope) -> wire.Response:
@@ -260,6 +287,9 @@ class App:
     def _aws_operation(self, request: wire.Request) -> tuple[str, str]:
         """The metrics' front end and operation of a request to the AWS endpoint, which also
         serves STS and sso-admin (aws/services.py)."""
+        known = self._targets.get(request.headers.get("x-amz-target", ""))
+        if known is not None:
+            return known
         api = api_of(request)
         if api == "sts":
             body = request.body if b"Action=" in request.body else request.query.encode()

@@ -128,14 +128,25 @@ class LimitedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = -1
-        self._arm()  # from now, or for a first request from when the connection opened
+        # Armed from now, or for a first request from when the connection opened (`_arm`,
+        # written out here: this runs for every request).
+        if self._since is None:
+            self._since = self.loop.time()
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self._limits.read_timeout, self._timed_out)
 
     def on_headers_complete(self) -> None:
         if self._refused:
             return
         self._in_head = False
-        if self._head_bytes < 0 and self._chunk <= self._limits.max_header_bytes:
-            self._head_bytes = 0  # it arrived in data smaller than the limit: it fits
+        limits = self._limits
+        if self._head_bytes < 0 and self._chunk <= limits.max_header_bytes:
+            # It arrived in data smaller than the byte limit: it fits, and only the count of
+            # fields is left to check (here, not in `_check_head`: this runs for every request).
+            self._head_bytes = 0
+            if len(self.headers) <= limits.max_headers:
+                super().on_headers_complete()
+                return
         else:
             self._head_bytes = max(self._head_bytes, self._parsed_head_bytes())
         if self._check_head():

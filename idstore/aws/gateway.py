@@ -104,13 +104,14 @@ class Gateway:
         return self._access.authenticate(request)
 
     def handle(self, request: wire.Request) -> wire.Response:
-        started = time.perf_counter()
+        logging_on = requestlog.log.isEnabledFor(logging.INFO)
+        started = time.perf_counter() if logging_on else 0.0
         request_id = requestlog.request_id()
         trace = _Trace()
         api = api_of(request)
         if api != "identitystore":
             response = self._other(api, request, request_id, trace)
-            if requestlog.enabled():
+            if logging_on:
                 _log(request, response, request_id, trace, started)
             return response
         try:
@@ -122,7 +123,7 @@ class Gateway:
             response = protocol.failure(
                 errors.InternalError("The server could not complete the request."), request_id
             )
-        if requestlog.enabled():
+        if logging_on:
             _log(request, response, request_id, trace, started)
         return response
 

@@ -33,7 +33,7 @@ class Spec:
 
     model: ServiceModel
 
-    @property
+    @cached_property
     def target_prefix(self) -> str:
         return str(self.model.metadata["targetPrefix"])
 

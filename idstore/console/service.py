@@ -197,6 +197,24 @@ class ConsoleService:
         # access key id -> (monotonic expiry, the key or None, when it last signed out)
         self._keys: LruCache[str, tuple[float, AccessKey | None, int]] = LruCache(_MAX_CACHED_KEYS)
 
+    @property
+    def route_names(self) -> list[str]:
+        """Every name `route_name` returns: the metrics' operations of the console."""
+        return ["home", "static", "sign-in", "sign-out", *(r.name for r in self._routes)]
+
+    def route_name(self, path: str) -> str:
+        """The name of the route that serves `path` (for metrics), "other" if none does."""
+        if path in (PREFIX, PREFIX + "/"):
+            return "home"
+        if path.startswith(STATIC_PREFIX):
+            return "static"
+        if path in (PREFIX + "/sign-in", PREFIX + "/sign-out"):
+            return path.rsplit("/", 1)[1]
+        for route in self._routes:
+            if route.pattern.fullmatch(path):
+                return route.name
+        return "other"
+
     # -- the request -------------------------------------------------------------------------
 
     def handle(self, request: wire.Request, *, secure: bool = False) -> wire.Response:

@@ -6,7 +6,9 @@ throttled requests. The exposition text is parsed with prometheus-client's parse
 
 from __future__ import annotations
 
+import http.client
 import time
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -59,6 +61,11 @@ def test_counts_a_known_mix_of_requests(
     )
     assert sts.get_caller_identity()["Account"]
     sts.close()
+    # The console's home page, once (http.client follows no redirect).
+    console = http.client.HTTPConnection(urllib.parse.urlsplit(server.url).netloc, timeout=10)
+    console.request("GET", "/console/")
+    console_status = str(console.getresponse().status)
+    console.close()
     after = scrape(server.url)
 
     def delta(name: str, **labels: str) -> float:
@@ -100,7 +107,23 @@ def test_counts_a_known_mix_of_requests(
     # Nothing else was counted: the scrapes themselves are not API requests.
     all_requests = sum(v - before.get(k, 0.0) for k, v in after.items() if k[0] == total)
     assert delta(total, frontend="sts", operation="GetCallerIdentity", status="200", error="") == 1
-    assert all_requests == 9
+    assert delta(total, frontend="console", operation="home", status=console_status, error="") == 1
+    assert all_requests == 10
+    # The histogram's buckets are cumulative, and the last is every request.
+    for frontend, operation in (("aws", "CreateUser"), ("console", "home")):
+        buckets = sorted(
+            (float(dict(k[1])["le"]), v)
+            for k, v in after.items()
+            if k[0] == "idstore_request_duration_seconds_bucket"
+            and dict(k[1]).get("operation") == operation
+            and dict(k[1]).get("frontend") == frontend
+        )
+        counts = [v for _, v in buckets]
+        assert counts == sorted(counts)
+        assert buckets[-1] == (
+            float("inf"),
+            value(after, count, frontend=frontend, operation=operation),
+        )
     assert value(after, "idstore_store_users", store=store_id) == 3
     # The four writes (three creates, one refused) each began a transaction, timed; the pool
     # gauge and the retry counter are exported (no retry happens here).
