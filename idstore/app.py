@@ -193,15 +193,18 @@ class App:
         body = await _read_body(receive, self.config.max_body_bytes)
         if body is None:
             return  # the client went away (or took too long) before sending the whole body
-        headers = _headers(scope["headers"])
+        forwarded = self._forwarded
+        # With no trusted proxy, forwarded headers are dropped as they are read.
+        headers = _headers(scope["headers"], forwarded.always_dropped)
         peer = scope.get("client")
+        peer_ip = peer[0] if peer else None
         request = wire.Request(
             method=method,
             path=path,
             headers=headers,
             body=body,
             query=scope.get("query_string", b"").decode("latin-1"),
-            client_ip=self._forwarded.client(peer[0] if peer else None, headers),
+            client_ip=forwarded.client(peer_ip, headers) if forwarded.trusts_any else peer_ip,
         )
         # The AWS endpoint is "/"; only other paths can be the console's or SCIM's.
         if path != "/" and is_console_path(path):
@@ -333,7 +336,7 @@ class App:
                 address = ipaddress.ip_address(client[0])
                 if any(address in network for network in self._metrics_networks):
                     return None
-        headers = _headers(scope["headers"])
+        headers = _headers(scope["headers"], frozenset())
         request = wire.Request(
             "GET", "/metrics", headers, b"", scope.get("query_string", b"").decode("latin-1")
         )
@@ -377,20 +380,26 @@ def _scim_operation(request: wire.Request) -> str:
     return f"{request.method} /{parts[0]}{'/{id}' if len(parts) > 1 else ''}"
 
 
-def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The request's headers by lower-case name; a repeated field's values joined by commas
-    (RFC 9110 §5.3), once, at the end: joining at each repeat would be quadratic."""
+def _headers(raw: list[tuple[bytes, bytes]], drop: frozenset[str]) -> dict[str, str]:
+    """The request's headers by lower-case name, but those `drop` names; a repeated field's
+    values joined by commas (RFC 9110 §5.3), once, at the end: joining at each repeat would be
+    quadratic."""
     headers: dict[str, str] = {}
-    repeated: dict[str, list[str]] = {}
+    repeated: dict[str, list[str]] | None = None
     for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
+        if name in drop:
+            continue
         value = raw_value.decode("latin-1")
-        if name in headers:
-            repeated.setdefault(name, [headers[name]]).append(value)
-        else:
+        if name not in headers:
             headers[name] = value
-    for name, values in repeated.items():
-        headers[name] = ",".join(values)
+        else:
+            if repeated is None:
+                repeated = {}
+            repeated.setdefault(name, [headers[name]]).append(value)
+    if repeated is not None:
+        for name, values in repeated.items():
+            headers[name] = ",".join(values)
     return headers
 
 

@@ -3,7 +3,8 @@ caches, whose keys come from requests, so that no client can make one grow witho
 (see docs/limits.md).
 
 Twenty lines over `collections.OrderedDict` rather than a dependency: the caches need only get,
-put and forget, and a lock, as PostgreSQL requests run in a thread pool.
+put and forget. Puts and forgets take a lock, as PostgreSQL requests run in a thread pool; a
+get needs none (see `get`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,15 @@ class LruCache(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
+        # Without the lock (a get runs for every request): each OrderedDict operation is one
+        # step under the GIL for the str and tuple keys used here, and an entry another
+        # thread removes in between is a miss.
+        entries = self._entries
+        try:
+            entries.move_to_end(key)
+        except KeyError:
+            return None
+        return entries.get(key)
 
     def put(self, key: K, value: V) -> None:
         with self._lock:

@@ -71,6 +71,10 @@ def _refusal(name: str) -> Refusal:
     return found
 
 
+# The per-request callbacks call the base class's directly: `super()` builds an object per call.
+_base = HttpToolsProtocol
+
+
 class LimitedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with the limits of one `Limits` (see the module doc)."""
 
@@ -112,7 +116,7 @@ class LimitedProtocol(HttpToolsProtocol):
         if self._refused:
             return  # lingering: discard
         self._chunk = len(data)
-        super().data_received(data)
+        _base.data_received(self, data)
         if self._in_head and not self._refused:  # a header section goes on in the next data
             if self._head_bytes < 0:  # it began in this data: what has been parsed of it
                 self._head_bytes = self._parsed_head_bytes()
@@ -125,7 +129,7 @@ class LimitedProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         if self._refused:
             return
-        super().on_message_begin()
+        _base.on_message_begin(self)
         self._in_head = True
         self._head_bytes = -1
         # Armed from now, or for a first request from when the connection opened (`_arm`,
@@ -145,21 +149,21 @@ class LimitedProtocol(HttpToolsProtocol):
             # fields is left to check (here, not in `_check_head`: this runs for every request).
             self._head_bytes = 0
             if len(self.headers) <= limits.max_headers:
-                super().on_headers_complete()
+                _base.on_headers_complete(self)
                 return
         else:
             self._head_bytes = max(self._head_bytes, self._parsed_head_bytes())
         if self._check_head():
-            super().on_headers_complete()
+            _base.on_headers_complete(self)
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
-            super().on_body(body)
+            _base.on_body(self, body)
 
     def on_message_complete(self) -> None:
         if not self._refused:
             self._since = None
-            super().on_message_complete()
+            _base.on_message_complete(self)
 
     # -- limits ------------------------------------------------------------------------------
 

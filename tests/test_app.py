@@ -457,4 +457,9 @@ def test_a_body_cut_off_by_a_disconnect_is_not_handled(store: Store) -> None:
 
 def test_repeated_headers_are_joined_in_order() -> None:
     raw = [(b"X-A", b"1"), (b"host", b"h"), (b"x-a", b"2"), (b"X-A", b"3")]
-    assert _headers(raw) == {"x-a": "1,2,3", "host": "h"}
+    assert _headers(raw, frozenset()) == {"x-a": "1,2,3", "host": "h"}
+
+
+def test_dropped_headers_are_not_read() -> None:
+    raw = [(b"X-Forwarded-For", b"10.0.0.1"), (b"host", b"h"), (b"x-forwarded-for", b"10.0.0.2")]
+    assert _headers(raw, frozenset({"x-forwarded-for"})) == {"host": "h"}
