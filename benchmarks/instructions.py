@@ -6,8 +6,9 @@
 Requests per second on a small VM scatter by 10-20% from one run to the next (other tenants,
 CPU steal), more than the few percent a change costs. This benchmark counts instead what the
 server executes: `idstore serve` runs under valgrind's callgrind with instrumentation off, is
-seeded over HTTP through boto3 (50 users with e-mail addresses), and for each workload gets
-300 requests to warm up, then `--requests` more with instrumentation on. Each request is
+seeded over HTTP through boto3 (`--users`, 50 by default, with e-mail addresses), and for each
+workload gets 300 requests to warm up, then `--requests` more with instrumentation on (cycling
+through the users). Each request is
 rendered and SigV4-signed beforehand (botocore) and sent in one write on one keep-alive
 connection, as `wrk` sends them, and read whole before the next is sent. The result is the
 instructions the server process executed per request, in user space (system calls are not
@@ -56,14 +57,17 @@ Body = Callable[[str, list[str], int], tuple[str, dict[str, Any]]]
 WORKLOADS: dict[str, Body] = {
     "describe_user": lambda s, ids, i: (
         "DescribeUser",
-        {"IdentityStoreId": s, "UserId": ids[i % USERS]},
+        {"IdentityStoreId": s, "UserId": ids[i % len(ids)]},
     ),
     "get_user_id_name": lambda s, ids, i: (
         "GetUserId",
         {
             "IdentityStoreId": s,
             "AlternateIdentifier": {
-                "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": f"u{i % USERS}"}
+                "UniqueAttribute": {
+                    "AttributePath": "userName",
+                    "AttributeValue": f"u{i % len(ids)}",
+                }
             },
         },
     ),
@@ -134,7 +138,9 @@ def callgrind(pid: int, *args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
 
 
-def measure(tree: Path, workdir: Path, names: list[str], requests: int) -> dict[str, float]:
+def measure(
+    tree: Path, workdir: Path, names: list[str], requests: int, users: int
+) -> dict[str, float]:
     """Instructions per request of `idstore serve` from `tree`, for each workload."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     db_url = f"sqlite:///{workdir / tree.name}.db"
@@ -199,17 +205,17 @@ def measure(tree: Path, workdir: Path, names: list[str], requests: int) -> dict[
                 Name={"GivenName": "User", "FamilyName": str(i)},
                 Emails=[{"Value": f"u{i}@example.com", "Primary": True}],
             )["UserId"]
-            for i in range(USERS)
+            for i in range(users)
         ]
         connection = Connection(port)
         for dump, name in enumerate(names, 1):
-            raws = [render(port, *WORKLOADS[name](store_id, ids, i)) for i in range(USERS)]
+            raws = [render(port, *WORKLOADS[name](store_id, ids, i)) for i in range(users)]
             for i in range(WARM_UP):
-                connection.call(raws[i % USERS])
+                connection.call(raws[i % users])
             callgrind(server.pid, "--zero")
             callgrind(server.pid, "--instr=on")
             for i in range(requests):
-                connection.call(raws[i % USERS])
+                connection.call(raws[i % users])
             callgrind(server.pid, "--instr=off")
             callgrind(server.pid, f"--dump={name}")
             results[name] = _total(out, dump) / requests
@@ -237,6 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--only", default=",".join(WORKLOADS))
+    parser.add_argument("--users", type=int, default=USERS, help="users seeded (and cycled)")
     parser.add_argument("--baseline", metavar="REV", help="also count idstore at this revision")
     args = parser.parse_args()
     for tool in ("valgrind", "callgrind_control"):
@@ -244,7 +251,7 @@ def main() -> None:
             sys.exit("valgrind is needed: apt-get install valgrind")
     names = [n for n in args.only.split(",") if n]
     workdir = Path(tempfile.mkdtemp(prefix="idstore-instructions-"))
-    ours = measure(ROOT, workdir, names, args.requests)
+    ours = measure(ROOT, workdir, names, args.requests, args.users)
     theirs: dict[str, float] = {}
     if args.baseline:
         checkout = workdir / "baseline"
@@ -255,7 +262,7 @@ def main() -> None:
             capture_output=True,
         )
         try:
-            theirs = measure(checkout, workdir, names, args.requests)
+            theirs = measure(checkout, workdir, names, args.requests, args.users)
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=False
