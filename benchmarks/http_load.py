@@ -321,7 +321,7 @@ def paired_change(name: str, workload: str, other: str) -> float:
 # With --pin, every server runs on one CPU and wrk on another: on a small machine the two then
 # stop taking turns on each other's core, which otherwise scatters rounds by 10-20%.
 PINNED = False
-SERVER_CPU, LOAD_CPU = 1, 0
+SERVER_CPU, LOAD_CPU = 1, 0  # set by --pin: the last two CPUs this process may use
 
 
 def _on_cpu(cpu: int) -> Callable[[], None]:
@@ -458,11 +458,16 @@ def main() -> None:
         "--baseline", metavar="REV", help="also measure idstore at this git revision"
     )
     parser.add_argument(
-        "--pin", action="store_true", help="servers on CPU 1, wrk on CPU 0 (needs 2 CPUs)"
+        "--pin", action="store_true", help="servers on one CPU, wrk on another (needs 2 CPUs)"
     )
     args = parser.parse_args()
-    global PINNED
+    global PINNED, SERVER_CPU, LOAD_CPU
     PINNED = args.pin
+    if PINNED:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            sys.exit("--pin needs two CPUs")
+        LOAD_CPU, SERVER_CPU = cpus[-2:]
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     names = [n for n in args.only.split(",") if n]

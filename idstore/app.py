@@ -17,10 +17,10 @@ limits before a request reaches the app; `refusal` renders those answers. It is 
 callable rather than a framework app: there are few routes, and a request should cost the
 least the server allows (the performance target is a fraction of a bare ASGI app's rate).
 
-Each API and SCIM request is counted in `Metrics` from what its response says. On SIGTERM the
-server drains (`serve`): /ready turns 503 at once, requests are served for `drain_delay`
-seconds more, then new connections are refused and in-flight requests get `drain_timeout`
-seconds to finish.
+Each API, SCIM and console request is counted in `Metrics` from what its response says. On
+SIGTERM the server drains (`serve`): /ready turns 503 at once, requests are served for
+`drain_delay` seconds more, then new connections are refused and in-flight requests get
+`drain_timeout` seconds to finish.
 
 The event loop never waits for the database (see docs/durability.md):
 

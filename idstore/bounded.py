@@ -29,8 +29,8 @@ class LruCache(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         # Without the lock (a get runs for every request): each OrderedDict operation is one
-        # step under the GIL for the str and tuple keys used here, and an entry another
-        # thread removes in between is a miss.
+        # step under the GIL (CPython's default build) for the str keys used here, and an
+        # entry another thread removes in between is a miss.
         entries = self._entries
         try:
             entries.move_to_end(key)

@@ -14,8 +14,9 @@ a request microseconds, and the request path is measured in tens of them. In one
 are kept in plain dicts that only the event loop thread writes (`_RequestCounts`), and turned
 into metric families when scraped; prometheus-client's children would take a lock and validate
 their state on every increment, several per request, about 4% of a DescribeUser's time. The
-rarer series (refusals, database waits) use prometheus-client's children, looked up in a dict of
-our own before its locked `labels()`.
+rarer series (refusals, database waits) use prometheus-client's metrics directly. Console
+requests are counted in the two per-request series only: a mistyped sign-in or a stale form is
+not an API authentication failure.
 
 Several worker processes (`serve --workers N`): prometheus-client's multiprocess mode. The
 parent sets `PROMETHEUS_MULTIPROC_DIR` (an empty directory of its own) before the workers start;
@@ -51,6 +52,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.utils import floatToGoString
 
 from idstore import __version__
 
@@ -107,6 +109,12 @@ class _StoreSizes:
         yield from families
 
 
+# prometheus-client's own switch for the `_created` series, read the way it reads it.
+_CREATED_SERIES = os.environ.get("PROMETHEUS_DISABLE_CREATED_SERIES", "False").lower() not in (
+    "true",
+    "1",
+    "t",
+)
 _REQUESTS = (
     "idstore_requests",
     "Requests answered, by front end, operation, status and error code.",
@@ -121,8 +129,9 @@ class _RequestCounts:
     """`idstore_requests_total` and the latency histogram of one process, in plain dicts.
 
     `Metrics.observe` records into it, on one thread only (the event loop's: not safe from two
-    threads at once). A scrape on another thread copies the dicts first: a dict of tuples and
-    numbers is copied without giving up the GIL, so a scrape sees each count whole.
+    threads at once). A scrape on another thread copies the dicts first; each copy is made without
+    giving up the GIL, though a request's record is several steps, so a scrape may see one
+    request in a series' sum and not yet in its buckets (or the reverse); the next sees both.
     """
 
     def __init__(self) -> None:
@@ -133,14 +142,16 @@ class _RequestCounts:
 
     def collect(self) -> Iterator[Metric]:
         counts, latency = dict(self.counts), {k: list(v) for k, v in dict(self.latency).items()}
+        created = self.created if _CREATED_SERIES else None
         requests = CounterMetricFamily(
             *_REQUESTS, labels=["frontend", "operation", "status", "error"]
         )
         for (frontend, operation, status, code), count in sorted(counts.items()):
-            requests.add_metric([frontend, operation, str(status), code], count, self.created)
+            requests.add_metric([frontend, operation, str(status), code], count, created)
         yield requests
         durations = HistogramMetricFamily(*_LATENCY, labels=["frontend", "operation"])
-        bounds = [*(str(float(b)) for b in _BUCKETS), "+Inf"]
+        # Bounds spelled as prometheus-client spells them (in multiprocess mode too).
+        bounds = [*(floatToGoString(b) for b in _BUCKETS), "+Inf"]  # type: ignore[no-untyped-call]
         for labels, series in sorted(latency.items()):
             cumulative, buckets = 0.0, []
             for bound, observed in zip(bounds, series[1:], strict=True):
@@ -235,7 +246,7 @@ class Metrics:
         code = self._code(error) if error else ""
         key = (frontend, operation, status, code)
         local = self._local
-        if local is not None:  # `_RequestCounts.record`, written out: this runs per request
+        if local is not None:  # into `_RequestCounts`, here rather than by a call: per request
             counts = local.counts
             counts[key] = counts.get(key, 0) + 1
             series = local.latency.get(key[:2])
@@ -254,7 +265,7 @@ class Metrics:
                     self._children[key] = children
             children[0].inc()
             children[1].observe(seconds)
-        if status < 400:
+        if status < 400 or frontend == "console":
             return
         if code in _THROTTLED or status == 429:
             self._throttled.labels(frontend).inc()

@@ -19,9 +19,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from prometheus_client.parser import text_string_to_metric_families
 
 from idstore.app import App
 from idstore.config import Config
+from idstore.metrics import Metrics
 from idstore.store import Store
 from tests.conftest import REGION, TEST_SECRET, TEST_SERVER_KEY, RunningServer, _add_test_keys
 from tests.helpers import make_user
@@ -220,3 +222,20 @@ def _signed_headers(url: str, secret: str) -> dict[str, str]:
     request = AWSRequest(method="GET", url=f"{url}/metrics")
     SigV4Auth(Credentials("AKIDTESTCLIENT", secret), "identitystore", REGION).add_auth(request)
     return dict(request.headers.items())
+
+
+def test_console_refusals_are_requests_not_api_auth_failures() -> None:
+    """A console sign-in refused (401) or a throttled sign-in (429) counts as a console
+    request; the derived refusal counters are the API's and SCIM's."""
+    metrics = Metrics({"console": ["sign-in"]})
+    for status in (401, 403, 429):
+        metrics.observe("console", "sign-in", status, None, 0.01)
+    samples = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for s in family.samples
+    }
+    console = {"frontend": "console", "operation": "sign-in", "error": ""}
+    for status in ("401", "403", "429"):
+        assert value(samples, "idstore_requests_total", **console, status=status) == 1
+    assert not [k for k in samples if k[0].startswith(("idstore_auth_failures", "idstore_thrott"))]
