@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +45,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
 from botocore.credentials import Credentials
+from http_load import free_port, wait_ready  # this directory is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -74,12 +74,6 @@ WORKLOADS: dict[str, Body] = {
     # A page of 50 however many users there are.
     "list_users": lambda s, ids, i: ("ListUsers", {"IdentityStoreId": s, "MaxResults": 50}),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def render(port: int, operation: str, body: dict[str, Any]) -> bytes:
@@ -181,15 +175,7 @@ def measure(
     results: dict[str, float] = {}
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit(f"idstore serve from {tree} did not start")
-                time.sleep(0.5)
+        wait_ready(url + "/health", server, timeout=300)  # valgrind starts slowly
         client: Any = boto3.client(
             "identitystore",
             endpoint_url=url,

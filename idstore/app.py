@@ -145,10 +145,11 @@ class App:
         # Where requests run (see the module docstring); threads=0: all on the loop.
         self._all_inline = store.in_memory if threads is None else threads == 0
         self._inline_reads = store.dialect == "sqlite"
-        self._reading = reading_operations(self.aws.spec.operation_names)
         prefix = self.aws.spec.target_prefix
-        # The X-Amz-Target values of the API's reads, which SQLite answers on the loop.
-        self._reading_targets = frozenset(f"{prefix}.{name}" for name in self._reading)
+        # The X-Amz-Target values of the API's reads: on the read pool, or on the loop (SQLite).
+        self._reading_targets = frozenset(
+            f"{prefix}.{name}" for name in reading_operations(self.aws.spec.operation_names)
+        )
         self._transactions = store.transactions
         self._lock_timeout = config.lock_timeout
         self._reads: concurrent.futures.ThreadPoolExecutor | None = None
@@ -244,8 +245,7 @@ class App:
     def _reading_request(self, request: wire.Request, scim: bool) -> bool:
         if scim:
             return request.method in ("GET", "HEAD")
-        target = request.headers.get("x-amz-target", "")
-        return target[target.rfind(".") + 1 :] in self._reading
+        return request.headers.get("x-amz-target") in self._reading_targets
 
     def _answer_here(
         self, request: wire.Request, handler: Handler, scim: bool
@@ -257,7 +257,7 @@ class App:
         if scim or not self._inline_reads:
             return None
         if request.headers.get("x-amz-target") not in self._reading_targets:
-            return None  # a write, or another API's request
+            return None  # a write, or another API's request (`_reading_request`, inline)
         try:
             return self._transactions.inline(handler, request)
         except WouldBlock:
