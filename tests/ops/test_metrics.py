@@ -137,7 +137,10 @@ def test_counts_a_known_mix_of_requests(
 def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str) -> None:
     """A SigV4 server with throttling and a quota of 1 user: each refusal has its counter."""
     _add_test_keys(store)
-    config = Config(auth="sigv4", server_key=TEST_SERVER_KEY, throttle_tps=1, max_users_per_store=1)
+    # A token every 4 s: the throttled calls are refused even if the machine stalls for a second.
+    config = Config(
+        auth="sigv4", server_key=TEST_SERVER_KEY, throttle_tps=0.25, max_users_per_store=1
+    )
     with serve_app(App(store, config)) as url:
 
         def client(secret: str) -> Any:
@@ -155,10 +158,10 @@ def test_counts_auth_failures_throttling_and_quotas(store: Store, store_id: str)
             _code(lambda: bad.list_users(IdentityStoreId=store_id)) == "InvalidSignatureException"
         )
         make_user(good, store_id, "only")
-        # The bucket refills at 1 request a second: the next CreateUser at once is throttled.
+        # The bucket refills at 1 request in 4 s: the next CreateUsers at once are throttled.
         codes = [_code(lambda n=n: make_user(good, store_id, f"u{n}")) for n in range(3)]
         assert codes == ["ThrottlingException"] * 3
-        time.sleep(1.1)  # a token again; the quota (1 user) refuses this one
+        time.sleep(4.1)  # a token again; the quota (1 user) refuses this one
         assert _code(lambda: make_user(good, store_id, "over")) == "ServiceQuotaExceededException"
         samples = scrape(url, _signed_headers(url, TEST_SECRET))
         good.close()
