@@ -143,6 +143,14 @@ def new_store_id() -> str:
     return "d-" + secrets.token_hex(5)
 
 
+def instance_id(store_id: str) -> str:
+    """The Identity Center instance id of a store: `ssoins-` and the first 64 bits of SHA-256
+    over the store id, so a store has the same one on every server and after an export and
+    import (docs/identity-center.md). Stored with the store, indexed, for the reverse look-up."""
+    digest = hashlib.sha256(b"idstore instance\x00" + store_id.encode()).hexdigest()
+    return f"ssoins-{digest[:16]}"
+
+
 class IdFormat(StrEnum):
     """How a store spells the ids it issues to users, groups and memberships (chosen when the
     store is created; see docs/compatibility.md). Both forms are accepted everywhere, whatever

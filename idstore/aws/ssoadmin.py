@@ -13,9 +13,10 @@ operations, in AWS JSON 1.1 (`X-Amz-Target: SWBExternalService.<Operation>`, sig
     DeleteInstance     the store and everything in it
 
 An instance is `arn:aws:sso:::instance/ssoins-<16 hex>`, the hex being the first 64 bits of
-SHA-256 over the store id: the same store has the same ARN on every server and after an export
-and import, and no column holds it. A reverse look-up hashes the ids of the stores the caller
-may use (remembered per process, since the mapping never changes). `OwnerAccountId` is the
+SHA-256 over the store id (`model.instance_id`): the same store has the same ARN on every server
+and after an export and import. Each store row keeps its instance id under a unique index, so
+finding the store an ARN names is one indexed read (`Store.store_of_instance`); for a key
+limited to some stores, the ARNs of those stores are compared instead. `OwnerAccountId` is the
 server's account id, `CreatedDate` the store's creation time, `Status` always ACTIVE, `Name`
 what CreateInstance or UpdateInstance gave (kept by `Store.set_instance_name`).
 
@@ -41,7 +42,6 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ from idstore.aws.access import Principal
 from idstore.aws.services import SSO_ADMIN_PREFIX
 from idstore.config import Config
 from idstore.errors import InvalidInput, MalformedRequest
-from idstore.model import IdentityStore, now
+from idstore.model import IdentityStore, instance_id, now
 from idstore.sources import AllowedSources
 from idstore.store import Store
 
@@ -98,13 +98,12 @@ _PATTERNS = {
     limits: re.compile(limits.pattern, re.ASCII)
     for limits in (INSTANCE_ARN, NAME, CLIENT_TOKEN, NEXT_TOKEN)
 }
-_MAX_REMEMBERED = 100_000
+_ARN_PREFIX = "arn:aws:sso:::instance/"
 
 
 def instance_arn(store_id: str) -> str:
     """The stable Identity Center instance ARN of an identity store."""
-    digest = hashlib.sha256(b"idstore instance\x00" + store_id.encode()).hexdigest()
-    return f"arn:aws:sso:::instance/ssoins-{digest[:16]}"
+    return _ARN_PREFIX + instance_id(store_id)
 
 
 @dataclass(frozen=True)
@@ -128,8 +127,6 @@ class SsoAdmin:
         self._config = config
         self._sources = sources
         self._token_key = store.setting("page-token-key", lambda: secrets.token_hex(32)).encode()
-        self._lock = threading.Lock()
-        self._remembered: dict[str, str] = {}  # instance ARN -> store id
 
     def handle(self, request: wire.Request, request_id: str, principal: Principal) -> Outcome:
         """Answer one authenticated sso-admin request."""
@@ -238,7 +235,6 @@ class SsoAdmin:
         if name:
             self._store.set_instance_name(store.store_id, name)
         arn = instance_arn(store.store_id)
-        self._remember(arn, store.store_id)
         return {"InstanceArn": arn}, store.store_id
 
     def _update(self, params: dict[str, Any], store_id: str) -> None:
@@ -290,28 +286,12 @@ class SsoAdmin:
                 if instance_arn(store_id) == arn:
                     return store_id
             raise _denied(principal, operation, f"on {arn[:128]}")
-        with self._lock:
-            found = self._remembered.get(arn)
-        if found is not None:
-            return found
-        after = None
-        while True:
-            page = self._store.list_identity_stores(after, 100)
-            for store in page.items:
-                self._remember(instance_arn(store.store_id), store.store_id)
-            with self._lock:
-                found = self._remembered.get(arn)
-            if found is not None:
-                return found
-            if page.after is None:
-                raise _not_found(arn)
-            after = page.after
-
-    def _remember(self, arn: str, store_id: str) -> None:
-        with self._lock:
-            if len(self._remembered) >= _MAX_REMEMBERED:
-                self._remembered.clear()
-            self._remembered[arn] = store_id
+        found = None
+        if arn.startswith(_ARN_PREFIX):
+            found = self._store.store_of_instance(arn[len(_ARN_PREFIX) :])
+        if found is None:
+            raise _not_found(arn)
+        return found
 
 
 def _not_found(arn: str) -> errors.NotFound:

@@ -52,6 +52,7 @@ from idstore.model import (
     UserRecord,
     dump_json,
     external_id_key,
+    instance_id,
     to_ms,
 )
 from idstore.store import dialects
@@ -283,7 +284,10 @@ _LOCK_STORE = (
     .values(user_count=identity_stores.c.user_count)
 )
 _INSERT_STORE = identity_stores.insert().values(
-    store_id=_p("store_id"), created_at=_p("created_at"), id_format=_p("id_format")
+    store_id=_p("store_id"),
+    instance_id=_p("instance_id"),
+    created_at=_p("created_at"),
+    id_format=_p("id_format"),
 )
 _GET_COUNTS = select(identity_stores.c.user_count, identity_stores.c.group_count).where(
     identity_stores.c.store_id == _p("store_id")
@@ -495,6 +499,7 @@ class _Load:
             conn.run(
                 _INSERT_STORE,
                 store_id=self._store_id,
+                instance_id=instance_id(self._store_id),
                 created_at=to_ms(self._create_at),
                 id_format=IdFormat.UUID.value,
             )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 # The newest migration's revision id (tests/store/test_migrations.py checks it).
-HEAD = "0004"
+HEAD = "0005"
 
 _LOCATION = str(Path(__file__).with_name("migrations"))
 # An arbitrary constant that names idstore's migration lock among advisory locks.

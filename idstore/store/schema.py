@@ -60,7 +60,12 @@ identity_stores = Table(
     # The form of the ids the store issues (model.IdFormat), fixed at creation. Stores made
     # before there was a choice issued prefixed ids, and keep doing so.
     Column("id_format", String(16), nullable=False, server_default="prefixed"),
+    # model.instance_id(store_id), for sso-admin's look-up by InstanceArn. Every insert sets
+    # it and migration 0005 filled it in; nullable only because SQLite cannot add a NOT NULL
+    # column without rebuilding the table, which would cascade to every user and group.
+    Column("instance_id", String(32)),
     UniqueConstraint("store_id"),
+    Index(None, "instance_id", unique=True),
 )
 
 

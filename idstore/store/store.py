@@ -62,6 +62,7 @@ from idstore.model import (
     UserRecord,
     dump_json,
     external_id_key,
+    instance_id,
     new_resource_id,
     new_store_id,
     normalise_key,
@@ -72,7 +73,7 @@ from idstore.store.bulk import BulkTransfer
 from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
 from idstore.store.groups import GroupChanges, MemberChange, Members, check_revision
-from idstore.store.instances import DELETE_INSTANCE_NAME, InstanceNames
+from idstore.store.instances import DELETE_INSTANCE_NAME, Instances
 from idstore.store.rows import (
     GROUP,
     MEMBERSHIP,
@@ -137,7 +138,10 @@ _LIST_STORES = (
     .limit(_p("limit"))
 )
 _INSERT_STORE = insert(identity_stores).values(
-    store_id=_p("store_id"), created_at=_p("created_at"), id_format=_p("id_format")
+    store_id=_p("store_id"),
+    instance_id=_p("instance_id"),
+    created_at=_p("created_at"),
+    id_format=_p("id_format"),
 )
 _UPDATE_NETWORK = (
     update(identity_stores)
@@ -349,7 +353,7 @@ def _put_external_ids(
 
 
 class Store(
-    ScimTokens, ScimQueries, ConsoleQueries, GroupChanges, BulkTransfer, AccessKeys, InstanceNames
+    ScimTokens, ScimQueries, ConsoleQueries, GroupChanges, BulkTransfer, AccessKeys, Instances
 ):
     """All persistent state. Thread-safe; one instance per process and database."""
 
@@ -431,7 +435,13 @@ class Store(
         sid = store_id or new_store_id()
 
         def work(conn: Connection) -> IdentityStore:
-            conn.run(_INSERT_STORE, store_id=sid, created_at=to_ms(at), id_format=id_format.value)
+            conn.run(
+                _INSERT_STORE,
+                store_id=sid,
+                instance_id=instance_id(sid),
+                created_at=to_ms(at),
+                id_format=id_format.value,
+            )
             return self._require_store(conn, sid)
 
         return self._write(work)

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from idstore.aws.ssoadmin import instance_arn
 from idstore.errors import NotFound
 from idstore.model import now
 from idstore.testing import IdentityStoreMock
@@ -126,6 +127,9 @@ def test_export_import_export_round_trips_exactly(populated: Populated, tmp_path
             AlternateIdentifier={"ExternalId": {"Issuer": "SCIM", "Id": "ext-admins"}},
         )
         assert group["GroupId"] == populated.groups["Admins"]
+        # The store the import created is an Identity Center instance like any other.
+        described = boto3.client("sso-admin").describe_instance(InstanceArn=instance_arn(other))
+        assert described["IdentityStoreId"] == other
         members = client.list_group_memberships(
             IdentityStoreId=other, GroupId=populated.groups["Everyone"]
         )["GroupMemberships"]

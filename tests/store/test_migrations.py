@@ -80,3 +80,42 @@ def test_stores_made_before_0004_keep_issuing_prefixed_ids(file_db_url: str) -> 
     finally:
         store.delete_identity_store("d-00000000cd")
         store.close()
+
+
+def test_stores_made_before_0005_are_found_by_their_instance_id(file_db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from idstore.model import instance_id
+
+    # More than one batch of the migration's fill.
+    made = [f"d-5005{i:06x}" for i in range(1500)]
+    engine = dialects.create_engine_for(file_db_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0004")
+            conn.execute(
+                text("INSERT INTO identity_stores (store_id, created_at) VALUES (:s, 0)"),
+                [{"s": sid} for sid in made],
+            )
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == migrate.head()
+        with engine.connect() as conn:
+            missing = conn.execute(
+                text("SELECT count(*) FROM identity_stores WHERE instance_id IS NULL")
+            ).scalar_one()
+        assert missing == 0
+    finally:
+        engine.dispose()
+    store = open_store(file_db_url)
+    try:
+        for sid in (made[0], made[999], made[1000], made[-1]):
+            assert store.store_of_instance(instance_id(sid)) == sid
+        assert store.store_of_instance("ssoins-0000000000000000") is None
+    finally:
+        store.close()
+        engine = dialects.create_engine_for(file_db_url)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM identity_stores WHERE store_id LIKE 'd-5005%'"))
+        engine.dispose()
