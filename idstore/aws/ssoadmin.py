@@ -8,7 +8,8 @@ operations, in AWS JSON 1.1 (`X-Amz-Target: SWBExternalService.<Operation>`, sig
 
     ListInstances      the stores the key may use, in creation order (MaxResults, NextToken)
     DescribeInstance   one of them, by InstanceArn
-    CreateInstance     a new, empty identity store (with its optional Name)
+    CreateInstance     a new, empty identity store (with its optional Name); idempotent by
+                       ClientToken (Store.create_instance keeps the token with the store)
     UpdateInstance     its Name ("" removes it)
     DeleteInstance     the store and everything in it
 
@@ -119,6 +120,11 @@ class UnknownSsoOperation(errors.UnknownOperation):
     """An sso-admin operation idstore does not serve."""
 
 
+class IdempotentParameterMismatch(errors.IdstoreError):
+    """A CreateInstance's ClientToken was used before with other parameters (sso-admin's
+    ConflictException)."""
+
+
 class SsoAdmin:
     """Serves the sso-admin instance operations over one Store."""
 
@@ -161,7 +167,7 @@ class SsoAdmin:
         if operation == "ListInstances":
             return self._list(params, principal), None
         if operation == "CreateInstance":
-            return self._create(params)
+            return self._create(params, principal)
         arn = _string(params, "InstanceArn", INSTANCE_ARN, required=True)
         assert arn is not None
         store_id = self._resolve(arn, principal, operation)
@@ -221,9 +227,9 @@ class SsoAdmin:
             "returned."
         )
 
-    def _create(self, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def _create(self, params: dict[str, Any], principal: Principal) -> tuple[dict[str, Any], str]:
         name = _string(params, "Name", NAME)
-        _string(params, "ClientToken", CLIENT_TOKEN)
+        token = _string(params, "ClientToken", CLIENT_TOKEN)
         tags = params.get("Tags")
         if tags is not None and not isinstance(tags, list):
             raise MalformedRequest("Value at 'tags' must be a JSON array.")
@@ -231,11 +237,13 @@ class SsoAdmin:
             raise InvalidInput(
                 "idstore keeps no tags on instances: call CreateInstance without Tags."
             )
-        store = self._store.create_identity_store(now())
-        if name:
-            self._store.set_instance_name(store.store_id, name)
-        arn = instance_arn(store.store_id)
-        return {"InstanceArn": arn}, store.store_id
+        store, original = self._store.create_instance(now(), name, token, principal.arn)
+        if original != (name or ""):
+            raise IdempotentParameterMismatch(
+                "IdempotentParameterMismatch: this ClientToken was used for a CreateInstance "
+                "with other parameters; use a new ClientToken for a new instance."
+            )
+        return {"InstanceArn": instance_arn(store.store_id)}, store.store_id
 
     def _update(self, params: dict[str, Any], store_id: str) -> None:
         for member in ("PermissionSetsEnabled", "NetworkConfiguration"):
@@ -373,13 +381,19 @@ def _enum(params: dict[str, Any], name: str, values: tuple[str, ...]) -> None:
 
 def failure(error: errors.IdstoreError, request_id: str) -> wire.Response:
     """An sso-admin error: the AWS JSON shape, with sso-admin's members (a missing instance is
-    ResourceNotFoundException with a Message only)."""
+    ResourceNotFoundException, a reused ClientToken ConflictException, each with a Message
+    only)."""
     if isinstance(error, errors.NotFound):
-        body = {"__type": "ResourceNotFoundException", "Message": error.message}
-        headers = {
-            "content-type": protocol.CONTENT_TYPE,
-            "x-amzn-requestid": request_id,
-            "x-amzn-errortype": "ResourceNotFoundException",
-        }
-        return wire.Response(400, orjson.dumps(body), headers)
+        return _message_only("ResourceNotFoundException", error.message, request_id)
+    if isinstance(error, IdempotentParameterMismatch):
+        return _message_only("ConflictException", error.message, request_id)
     return protocol.failure(error, request_id)
+
+
+def _message_only(code: str, message: str, request_id: str) -> wire.Response:
+    headers = {
+        "content-type": protocol.CONTENT_TYPE,
+        "x-amzn-requestid": request_id,
+        "x-amzn-errortype": code,
+    }
+    return wire.Response(400, orjson.dumps({"__type": code, "Message": message}), headers)

@@ -52,7 +52,6 @@ from idstore.model import (
     UserRecord,
     dump_json,
     external_id_key,
-    instance_id,
     to_ms,
 )
 from idstore.store import dialects
@@ -76,6 +75,7 @@ from idstore.store.statements import (
     USER_BY_EXTERNAL_ID,
     USER_BY_NAME,
     USER_VALUES,
+    insert_store,
 )
 from idstore.store.statements import param as _p
 
@@ -282,12 +282,6 @@ _LOCK_STORE = (
     update(identity_stores)
     .where(identity_stores.c.store_id == _p("store_id"))
     .values(user_count=identity_stores.c.user_count)
-)
-_INSERT_STORE = identity_stores.insert().values(
-    store_id=_p("store_id"),
-    instance_id=_p("instance_id"),
-    created_at=_p("created_at"),
-    id_format=_p("id_format"),
 )
 _GET_COUNTS = select(identity_stores.c.user_count, identity_stores.c.group_count).where(
     identity_stores.c.store_id == _p("store_id")
@@ -496,13 +490,7 @@ class _Load:
             if self._create_at is None:
                 raise NotFound("IDENTITY_STORE", self._store_id)
             # Created in the import's (first) transaction: a failure before leaves no store.
-            conn.run(
-                _INSERT_STORE,
-                store_id=self._store_id,
-                instance_id=instance_id(self._store_id),
-                created_at=to_ms(self._create_at),
-                id_format=IdFormat.UUID.value,
-            )
+            insert_store(conn, self._store_id, to_ms(self._create_at), IdFormat.UUID)
         return _counts(conn, self._store_id)
 
     def recount(self, conn: Connection) -> None:

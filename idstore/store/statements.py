@@ -5,6 +5,8 @@ keyword arguments: see sql.py). The audit and value column lists are those every
 user or group sets; the look-ups find a user or group id by a unique key, for the Store's
 GetUserId/GetGroupId and for naming the record at fault after a failed import.
 `id_format_of` reads the form of id a store issues, for the writers that create memberships.
+`insert_store` is the one insert of a store's row, so that every store gets its instance id
+(sso-admin's look-up key) however it is created.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from idstore.model import IdFormat
+from idstore.model import IdFormat, instance_id
 from idstore.store.schema import (
     group_external_ids,
     groups,
@@ -75,3 +77,22 @@ def id_format_of(conn: Connection, store_id: str) -> IdFormat:
     reports the missing store)."""
     value = conn.scalar(_ID_FORMAT, store_id=store_id)
     return IdFormat.UUID if value is None else IdFormat(value)
+
+
+_INSERT_STORE = identity_stores.insert().values(
+    store_id=param("store_id"),
+    instance_id=param("instance_id"),
+    created_at=param("created_at"),
+    id_format=param("id_format"),
+)
+
+
+def insert_store(conn: Connection, store_id: str, created_at: int, id_format: IdFormat) -> None:
+    """Insert the row of a new identity store (`created_at` in epoch milliseconds)."""
+    conn.run(
+        _INSERT_STORE,
+        store_id=store_id,
+        instance_id=instance_id(store_id),
+        created_at=created_at,
+        id_format=id_format.value,
+    )

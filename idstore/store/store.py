@@ -62,7 +62,6 @@ from idstore.model import (
     UserRecord,
     dump_json,
     external_id_key,
-    instance_id,
     new_resource_id,
     new_store_id,
     normalise_key,
@@ -73,7 +72,7 @@ from idstore.store.bulk import BulkTransfer
 from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
 from idstore.store.groups import GroupChanges, MemberChange, Members, check_revision
-from idstore.store.instances import DELETE_INSTANCE_NAME, Instances
+from idstore.store.instances import DELETE_INSTANCE_ROWS, Instances
 from idstore.store.rows import (
     GROUP,
     MEMBERSHIP,
@@ -106,6 +105,7 @@ from idstore.store.statements import (
     USER_BY_NAME,
     USER_VALUES,
     id_format_of,
+    insert_store,
 )
 from idstore.store.statements import param as _p
 from idstore.store.tokens import ScimTokens
@@ -136,12 +136,6 @@ _LIST_STORES = (
     .where(identity_stores.c.seq > _p("after"))
     .order_by(identity_stores.c.seq)
     .limit(_p("limit"))
-)
-_INSERT_STORE = insert(identity_stores).values(
-    store_id=_p("store_id"),
-    instance_id=_p("instance_id"),
-    created_at=_p("created_at"),
-    id_format=_p("id_format"),
 )
 _UPDATE_NETWORK = (
     update(identity_stores)
@@ -421,6 +415,10 @@ class Store(
         name = dialects.constraint_of(error, metadata)
         if name in _CONFLICTS:
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
+        if name == "pk_settings":
+            # Another writer inserted that setting first: expected (`setting`, and
+            # `create_instance`'s ClientToken), and each caller then reads the winner's value.
+            return InternalError("The server could not complete the request.")
         if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()
         return unexpected_constraint(name)
@@ -435,13 +433,7 @@ class Store(
         sid = store_id or new_store_id()
 
         def work(conn: Connection) -> IdentityStore:
-            conn.run(
-                _INSERT_STORE,
-                store_id=sid,
-                instance_id=instance_id(sid),
-                created_at=to_ms(at),
-                id_format=id_format.value,
-            )
+            insert_store(conn, sid, to_ms(at), id_format)
             return self._require_store(conn, sid)
 
         return self._write(work)
@@ -484,7 +476,8 @@ class Store(
             self._require_store(conn, store_id)
             for statement in _DELETE_STORE_ROWS:
                 conn.run(statement, store_id=store_id)
-            conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
+            for statement in DELETE_INSTANCE_ROWS:
+                conn.run(statement, store_id=store_id)
             conn.run(_DELETE_STORE, store_id=store_id)
 
         self._write(work)

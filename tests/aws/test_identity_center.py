@@ -12,6 +12,9 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+import urllib3
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config as BotoConfig
 
 from idstore.aws import ssoadmin
 from idstore.aws.ssoadmin import instance_arn
@@ -25,13 +28,12 @@ CALLER = f"arn:aws:iam::{ACCOUNT}:user/AKIDTESTCLIENT"
 
 
 def _client(service: str, **options: Any) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id="AKIDTESTCLIENT",
-        aws_secret_access_key="secret",
-        **options,
-    )
+    defaults = {
+        "region_name": REGION,
+        "aws_access_key_id": "AKIDTESTCLIENT",
+        "aws_secret_access_key": "secret",
+    }
+    return boto3.client(service, **{**defaults, **options})
 
 
 @pytest.fixture
@@ -192,13 +194,87 @@ def test_an_unknown_arn_costs_one_read_however_many_stores(
     try:
         unknown = "arn:aws:sso:::instance/ssoins-0000000000000000"
         expect_error("ResourceNotFoundException", sso.describe_instance, InstanceArn=unknown)
-        assert len(statements) == 1, statements
+        # One read of identity_stores (a SigV4 server may also read the caller's key).
+        reads = [str(st) for st in statements if "identity_stores" in str(st)]
+        assert len(reads) == 1, reads
         last = sso.describe_instance(InstanceArn=instance_arn(made[-1]))
         assert last["IdentityStoreId"] == made[-1]
     finally:
         monkeypatch.undo()
         with store.engine.begin() as conn:
             conn.execute(text("DELETE FROM identity_stores WHERE store_id LIKE 'd-7777%'"))
+
+
+def test_create_instance_is_idempotent_by_client_token(sso: Any) -> None:
+    before = len(sso.list_instances()["Instances"])
+    first = sso.create_instance(Name="Once", ClientToken="token-1")["InstanceArn"]
+    assert sso.create_instance(Name="Once", ClientToken="token-1")["InstanceArn"] == first
+    assert len(sso.list_instances()["Instances"]) == before + 1
+    # The same token with another Name is refused, and changes nothing.
+    response = expect_error(
+        "ConflictException", sso.create_instance, Name="Twice", ClientToken="token-1"
+    )
+    assert "IdempotentParameterMismatch" in response["Error"]["Message"]
+    assert set(response["Error"]) == {"Code", "Message"}
+    # A caller's tokens are its own: another key's "token-1" is a new instance.
+    other = _client("sso-admin", aws_access_key_id="AKIDOTHERCLIENT")
+    second = other.create_instance(Name="Once", ClientToken="token-1")["InstanceArn"]
+    assert second != first
+    # Renaming the instance does not change what the token was used for.
+    sso.update_instance(InstanceArn=first, Name="Renamed")
+    assert sso.create_instance(Name="Once", ClientToken="token-1")["InstanceArn"] == first
+    # The token lasts as long as its instance.
+    sso.delete_instance(InstanceArn=first)
+    third = sso.create_instance(Name="Once", ClientToken="token-1")["InstanceArn"]
+    assert third not in (first, second)
+    # Without a Name as with one; and botocore fills a fresh token in when none is given.
+    unnamed = sso.create_instance(ClientToken="token-2")["InstanceArn"]
+    assert sso.create_instance(ClientToken="token-2")["InstanceArn"] == unnamed
+    assert sso.create_instance()["InstanceArn"] != sso.create_instance()["InstanceArn"]
+    for arn in (second, third, unnamed):
+        (other if arn == second else sso).delete_instance(InstanceArn=arn)
+
+
+class _LostAnswer:
+    """A botocore `before-send` hook: the first request reaches the server, but the client is
+    told 500, as when an answer is lost on the way back; botocore then retries it."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        body = request.body if isinstance(request.body, bytes) else request.body.encode()
+        self.sent.append(body)
+        if len(self.sent) > 1:
+            return None  # botocore sends it
+        urllib3.request("POST", request.url, body=body, headers=dict(request.headers.items()))
+        return AWSResponse(request.url, 500, {}, _Raw(b"{}"))
+
+
+class _Raw:
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def stream(self, **_: Any) -> Any:
+        yield self._content
+
+
+def test_a_retried_create_instance_makes_one_instance(server: RunningServer) -> None:
+    sso = _client(
+        "sso-admin",
+        endpoint_url=server.url,
+        config=BotoConfig(retries={"mode": "standard", "max_attempts": 3}),
+    )
+    before = len(sso.list_instances()["Instances"])
+    lost = _LostAnswer()
+    sso.meta.events.register("before-send.sso-admin.CreateInstance", lost)
+    response = sso.create_instance(Name="Retried")
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert len(lost.sent) == 2 and lost.sent[0] == lost.sent[1]  # the same ClientToken
+    instances = sso.list_instances()["Instances"]
+    assert len(instances) == before + 1
+    assert instances[-1]["InstanceArn"] == response["InstanceArn"]
+    sso.delete_instance(InstanceArn=response["InstanceArn"])
 
 
 def test_instances_are_listed_in_pages(sso: Any, store_id: str) -> None:
