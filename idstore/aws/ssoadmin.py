@@ -237,8 +237,8 @@ class SsoAdmin:
             raise InvalidInput(
                 "idstore keeps no tags on instances: call CreateInstance without Tags."
             )
-        store, original = self._store.create_instance(now(), name, token, principal.arn)
-        if original != (name or ""):
+        store, same = self._store.create_instance(now(), name, token, principal.arn)
+        if not same:
             raise IdempotentParameterMismatch(
                 "IdempotentParameterMismatch: this ClientToken was used for a CreateInstance "
                 "with other parameters; use a new ClientToken for a new instance."

@@ -165,7 +165,7 @@ _unique_cache: dict[int, dict[tuple[str, ...], str]] = {}
 
 
 def _sqlite_unique_names(metadata: MetaData) -> dict[tuple[str, ...], str]:
-    """Map SQLite's `table.column, ...` wording to our constraint names."""
+    """Map SQLite's `table.column, ...` wording to our constraint (and unique index) names."""
     key = id(metadata)
     if key not in _unique_cache:
         names: dict[tuple[str, ...], str] = {}
@@ -182,6 +182,9 @@ def _sqlite_unique_names(metadata: MetaData) -> dict[tuple[str, ...], str]:
                     )
                 ):
                     names[tuple(f"{table.name}.{c.name}" for c in cols)] = str(constraint.name)
+            for index in table.indexes:  # SQLite words a unique index's failure the same way
+                if index.unique and index.name:
+                    names[tuple(f"{table.name}.{c.name}" for c in index.columns)] = str(index.name)
         _unique_cache[key] = names
     return _unique_cache[key]
 

@@ -62,10 +62,16 @@ identity_stores = Table(
     Column("id_format", String(16), nullable=False, server_default="prefixed"),
     # model.instance_id(store_id), for sso-admin's look-up by InstanceArn. Every insert sets
     # it and migration 0005 filled it in; nullable only because SQLite cannot add a NOT NULL
-    # column without rebuilding the table, which would cascade to every user and group.
+    # column without rebuilding the table, which would cascade to every user and group (a row
+    # an older server inserts without it is filled in on the first miss: store/instances.py).
     Column("instance_id", String(32)),
+    # A store made by CreateInstance with a ClientToken: digests of the caller's token and of
+    # the request's other parameters (store/instances.py). Unique, so a token's first use wins.
+    Column("client_token", String(40)),
+    Column("client_request", String(16)),
     UniqueConstraint("store_id"),
     Index(None, "instance_id", unique=True),
+    Index(None, "client_token", unique=True),
 )
 
 

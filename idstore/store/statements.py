@@ -84,15 +84,27 @@ _INSERT_STORE = identity_stores.insert().values(
     instance_id=param("instance_id"),
     created_at=param("created_at"),
     id_format=param("id_format"),
+    client_token=param("client_token"),
+    client_request=param("client_request"),
 )
 
 
-def insert_store(conn: Connection, store_id: str, created_at: int, id_format: IdFormat) -> None:
-    """Insert the row of a new identity store (`created_at` in epoch milliseconds)."""
+def insert_store(
+    conn: Connection,
+    store_id: str,
+    created_at: int,
+    id_format: IdFormat,
+    client_token: str | None = None,
+    client_request: str | None = None,
+) -> None:
+    """Insert the row of a new identity store (`created_at` in epoch milliseconds; the client
+    token and request digests of a CreateInstance, see store/instances.py)."""
     conn.run(
         _INSERT_STORE,
         store_id=store_id,
         instance_id=instance_id(store_id),
         created_at=created_at,
         id_format=id_format.value,
+        client_token=client_token,
+        client_request=client_request,
     )

@@ -72,7 +72,7 @@ from idstore.store.bulk import BulkTransfer
 from idstore.store.console import ConsoleQueries
 from idstore.store.credentials import AccessKeys
 from idstore.store.groups import GroupChanges, MemberChange, Members, check_revision
-from idstore.store.instances import DELETE_INSTANCE_ROWS, Instances
+from idstore.store.instances import DELETE_INSTANCE_NAME, Instances
 from idstore.store.rows import (
     GROUP,
     MEMBERSHIP,
@@ -415,9 +415,9 @@ class Store(
         name = dialects.constraint_of(error, metadata)
         if name in _CONFLICTS:
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
-        if name == "pk_settings":
-            # Another writer inserted that setting first: expected (`setting`, and
-            # `create_instance`'s ClientToken), and each caller then reads the winner's value.
+        if name in ("pk_settings", "ix_identity_stores_client_token"):
+            # Another writer inserted that setting, or used that ClientToken, first: expected
+            # (`setting`, `create_instance`), and each caller then reads the winner's value.
             return InternalError("The server could not complete the request.")
         if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()
@@ -476,8 +476,7 @@ class Store(
             self._require_store(conn, store_id)
             for statement in _DELETE_STORE_ROWS:
                 conn.run(statement, store_id=store_id)
-            for statement in DELETE_INSTANCE_ROWS:
-                conn.run(statement, store_id=store_id)
+            conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
             conn.run(_DELETE_STORE, store_id=store_id)
 
         self._write(work)

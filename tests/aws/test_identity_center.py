@@ -166,7 +166,7 @@ def test_a_store_made_elsewhere_is_found_by_its_arn(sso: Any, store: Store) -> N
     expect_error("ResourceNotFoundException", sso.describe_instance, InstanceArn=instance_arn(made))
 
 
-def test_an_unknown_arn_costs_one_read_however_many_stores(
+def test_an_unknown_arn_costs_two_reads_however_many_stores(
     sso: Any, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # It used to hash every store's id in turn: 3,000 stores took 30 pages of reads.
@@ -194,9 +194,11 @@ def test_an_unknown_arn_costs_one_read_however_many_stores(
     try:
         unknown = "arn:aws:sso:::instance/ssoins-0000000000000000"
         expect_error("ResourceNotFoundException", sso.describe_instance, InstanceArn=unknown)
-        # One read of identity_stores (a SigV4 server may also read the caller's key).
+        # Two indexed reads of identity_stores: the instance id, and whether any row lacks
+        # one (a SigV4 server may also read the caller's key).
         reads = [str(st) for st in statements if "identity_stores" in str(st)]
-        assert len(reads) == 1, reads
+        assert len(reads) == 2, reads
+        assert all("WHERE identity_stores.instance_id" in read for read in reads), reads
         last = sso.describe_instance(InstanceArn=instance_arn(made[-1]))
         assert last["IdentityStoreId"] == made[-1]
     finally:
@@ -241,13 +243,18 @@ class _LostAnswer:
 
     def __init__(self) -> None:
         self.sent: list[bytes] = []
+        self.answer: dict[str, Any] = {}
 
     def __call__(self, request: Any, **_: Any) -> Any:
         body = request.body if isinstance(request.body, bytes) else request.body.encode()
         self.sent.append(body)
         if len(self.sent) > 1:
             return None  # botocore sends it
-        urllib3.request("POST", request.url, body=body, headers=dict(request.headers.items()))
+        delivered = urllib3.request(
+            "POST", request.url, body=body, headers=dict(request.headers.items())
+        )
+        self.answer = delivered.json()
+        assert delivered.status == 200, self.answer
         return AWSResponse(request.url, 500, {}, _Raw(b"{}"))
 
 
@@ -270,6 +277,7 @@ def test_a_retried_create_instance_makes_one_instance(server: RunningServer) -> 
     sso.meta.events.register("before-send.sso-admin.CreateInstance", lost)
     response = sso.create_instance(Name="Retried")
     assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert lost.answer["InstanceArn"] == response["InstanceArn"]  # the lost answer's instance
     assert len(lost.sent) == 2 and lost.sent[0] == lost.sent[1]  # the same ClientToken
     instances = sso.list_instances()["Instances"]
     assert len(instances) == before + 1

@@ -86,13 +86,20 @@ def test_stores_made_before_0005_are_found_by_their_instance_id(file_db_url: str
     from alembic import command
     from sqlalchemy import text
 
-    from idstore.model import instance_id
+    from idstore.model import UserData, instance_id, now
 
+    store = open_store(file_db_url)
+    try:
+        kept = store.create_identity_store(now()).store_id
+        user = store.create_user(
+            kept, UserData({"UserName": "a"}), actor="x", at=now(), max_users=9
+        )
+    finally:
+        store.close()
     # More than one batch of the migration's fill.
     made = [f"d-5005{i:06x}" for i in range(1500)]
     engine = dialects.create_engine_for(file_db_url)
     try:
-        migrate.upgrade(engine)
         with engine.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "0004")
             conn.execute(
@@ -110,12 +117,41 @@ def test_stores_made_before_0005_are_found_by_their_instance_id(file_db_url: str
         engine.dispose()
     store = open_store(file_db_url)
     try:
-        for sid in (made[0], made[999], made[1000], made[-1]):
+        # The downgrade dropped its columns in place: nothing cascaded from the store rows.
+        assert store.get_user(kept, user.user_id).user_id == user.user_id
+        for sid in (kept, made[0], made[999], made[1000], made[-1]):
             assert store.store_of_instance(instance_id(sid)) == sid
         assert store.store_of_instance("ssoins-0000000000000000") is None
     finally:
+        store.delete_identity_store(kept)
         store.close()
         engine = dialects.create_engine_for(file_db_url)
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM identity_stores WHERE store_id LIKE 'd-5005%'"))
         engine.dispose()
+
+
+def test_a_store_row_an_older_server_inserts_is_found_after_one_miss(file_db_url: str) -> None:
+    # During a rolling upgrade, an older server inserts store rows without an instance id.
+    from sqlalchemy import text
+
+    from idstore.model import instance_id
+
+    store = open_store(file_db_url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO identity_stores (store_id, created_at) VALUES (:s, 0)"),
+                [{"s": "d-50050000aa"}, {"s": "d-50050000bb"}],
+            )
+        assert store.store_of_instance(instance_id("d-50050000aa")) == "d-50050000aa"
+        with store.engine.connect() as conn:
+            missing = conn.execute(
+                text("SELECT count(*) FROM identity_stores WHERE instance_id IS NULL")
+            ).scalar_one()
+        assert missing == 0  # every such row was filled in at once
+        assert store.store_of_instance(instance_id("d-50050000bb")) == "d-50050000bb"
+    finally:
+        for sid in ("d-50050000aa", "d-50050000bb"):
+            store.delete_identity_store(sid)
+        store.close()

@@ -27,5 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("identity_stores", schema=None) as batch_op:
-        batch_op.drop_column("id_format")
+    # Not a batch rebuild: on SQLite it would drop the table, and through ON DELETE CASCADE
+    # every user, group and membership with it.
+    op.execute("ALTER TABLE identity_stores DROP COLUMN id_format")
