@@ -7,7 +7,8 @@ instance. Its instance id is `model.instance_id(store_id)`, set when the row is 
 index, so sso-admin finds the store an InstanceArn names with one indexed read, whatever the
 number of stores. A row without one (inserted by an older idstore on the same database during
 a rolling upgrade) is filled in on the first look-up that misses; when there is none, a miss
-costs one more indexed read.
+costs one more indexed read. Renaming takes the store's row first (`FOR UPDATE`), so that
+concurrent renames of one instance take turns.
 
 CreateInstance's `ClientToken` is kept in the row of the store it created: a digest of the
 caller and the token (`client_token`, under a unique index) and one of the request's other
@@ -30,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, literal, select, update
 
-from idstore.errors import InternalError, Unavailable
+from idstore.errors import InternalError, NotFound, Unavailable
 from idstore.model import IdentityStore, IdFormat, instance_id, new_store_id, to_ms
 from idstore.store.host import StoreHost
 from idstore.store.schema import identity_stores, settings
@@ -44,6 +45,11 @@ _FILL_BATCH = 1000
 _NAME_OF = literal(_PREFIX) + _p("store_id")
 DELETE_INSTANCE_NAME = delete(settings).where(settings.c.name == _NAME_OF)
 _INSERT_NAME = insert(settings).values(name=_NAME_OF, value=_p("value"))
+_LOCK_STORE = (
+    select(identity_stores.c.seq)
+    .where(identity_stores.c.store_id == _p("store_id"))
+    .with_for_update()
+)
 _STORE_OF_INSTANCE = select(identity_stores.c.store_id).where(
     identity_stores.c.instance_id == _p("instance_id")
 )
@@ -137,7 +143,10 @@ class Instances:
         """Name a store's instance (None or "": no name). NotFound if the store is gone."""
 
         def work(conn: Connection) -> None:
-            self._require_store(conn, store_id)
+            # The store's row first, so that two renames take turns (else, on PostgreSQL, both
+            # delete the name's row and the second insert fails on its key).
+            if conn.one(_LOCK_STORE, store_id=store_id) is None:
+                raise NotFound("IDENTITY_STORE", store_id)
             conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
             if name:
                 conn.run(_INSERT_NAME, store_id=store_id, value=name)

@@ -125,6 +125,8 @@ _CONFLICTS = {
     "uq_group_external_ids_store_id_key": "A group with this ExternalId already exists.",
     "uq_memberships_group_seq_user_seq": "The user is already a member of the group.",
     "uq_identity_stores_store_id": "An identity store with this id already exists.",
+    # The instance id is the store id's hash: SQLite may report this index first.
+    "ix_identity_stores_instance_id": "An identity store with this id already exists.",
 }
 
 
@@ -415,9 +417,9 @@ class Store(
         name = dialects.constraint_of(error, metadata)
         if name in _CONFLICTS:
             return Conflict(_UNIQUENESS, _CONFLICTS[name])
-        if name in ("pk_settings", "ix_identity_stores_client_token"):
-            # Another writer inserted that setting, or used that ClientToken, first: expected
-            # (`setting`, `create_instance`), and each caller then reads the winner's value.
+        if name == "ix_identity_stores_client_token":
+            # Another CreateInstance used that ClientToken first: expected, and
+            # `create_instance` then reads the winner's store.
             return InternalError("The server could not complete the request.")
         if on_missing_reference and (name == "foreign_key" or (name or "").startswith("fk_")):
             return on_missing_reference()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -154,4 +156,51 @@ def test_a_store_row_an_older_server_inserts_is_found_after_one_miss(file_db_url
     finally:
         for sid in ("d-50050000aa", "d-50050000bb"):
             store.delete_identity_store(sid)
+        store.close()
+
+
+def test_downgrades_keep_every_row_of_the_tables_they_alter(
+    file_db_url: str, tmp_path: Any
+) -> None:
+    # A SQLite batch rebuild drops the table it alters; ON DELETE CASCADE then empties its
+    # children. Down to 0002 (0005, 0004 and 0003 undone) and back up, every row stays.
+    from alembic import command
+    from sqlalchemy import text
+
+    from idstore.model import UserData, now
+    from idstore.serverkey import ServerKey
+
+    store = open_store(file_db_url)
+    try:
+        sid = store.create_identity_store(now()).store_id
+        user = store.create_user(sid, UserData({"UserName": "a"}), actor="x", at=now(), max_users=9)
+        key, _ = store.create_access_key(
+            name="limited", stores=[sid], read_only=False, server_key=ServerKey.generate(), at=now()
+        )
+    finally:
+        store.close()
+
+    def counts(conn: Any) -> tuple[int, int]:
+        users = conn.execute(text("SELECT count(*) FROM users WHERE store_id = :s"), {"s": sid})
+        grants = conn.execute(
+            text("SELECT count(*) FROM access_key_stores WHERE store_id = :s"), {"s": sid}
+        )
+        return users.scalar_one(), grants.scalar_one()
+
+    engine = dialects.create_engine_for(file_db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0002")
+            assert counts(conn) == (1, 1)
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    store = open_store(file_db_url)
+    try:
+        assert store.get_user(sid, user.user_id).user_id == user.user_id
+        found = store.get_access_key(key.access_key_id)
+        assert found is not None and found.stores == frozenset({sid})
+    finally:
+        store.delete_access_key(key.access_key_id)
+        store.delete_identity_store(sid)
         store.close()

@@ -11,7 +11,7 @@ unique index; this fills it in for the stores that exist, in batches, so that me
 bounded whatever the number of stores. A store created by CreateInstance also keeps a digest
 of the caller's ClientToken (unique) and of the request's other parameters.
 
-Both columns are added, and dropped again by the downgrade, with plain ALTER TABLE: a batch
+The three columns are added, and dropped again by the downgrade, with plain ALTER TABLE: a batch
 rebuild of `identity_stores` on SQLite would drop the table, and with it, through ON DELETE
 CASCADE, every user, group and membership.
 """
