@@ -417,24 +417,19 @@ def measure(
     return results
 
 
+def serve_command(port: int | str, db_url: str) -> list[str]:
+    """`idstore serve` on `port` and `db_url`, logging warnings only (every benchmark's server)."""
+    options = ["--port", str(port), "--db", db_url, "--log-level", "warning"]
+    return [PYTHON, "-m", "idstore", "serve", *options]
+
+
 def startup_seconds(db_url: str, runs: int = 3) -> float:
     """Median time from `idstore serve` starting to /health answering, on an existing DB."""
     times = []
     for _ in range(runs):
         port = free_port()
         proc = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "idstore",
-                "serve",
-                "--port",
-                str(port),
-                "--db",
-                db_url,
-                "--log-level",
-                "warning",
-            ],
+            serve_command(port, db_url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
@@ -488,8 +483,7 @@ def main() -> None:
         return url, made.stdout.strip().splitlines()[-1]
 
     def serve(url: str) -> list[str]:
-        options = ["--port", "{port}", "--log-level", "warning", "--db", url]
-        return [PYTHON, "-m", "idstore", "serve", *options]
+        return serve_command("{port}", url)
 
     targets: list[Target] = []
     if "floor" in wanted:

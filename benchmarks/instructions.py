@@ -45,7 +45,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
 from botocore.credentials import Credentials
-from http_load import free_port, wait_ready  # this directory is first on sys.path
+from http_load import free_port, serve_command, wait_ready  # this directory is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -156,16 +156,7 @@ def measure(
             "--tool=callgrind",
             "--instr-atstart=no",
             f"--callgrind-out-file={out}",
-            PYTHON,
-            "-m",
-            "idstore",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            db_url,
-            "--log-level",
-            "warning",
+            *serve_command(port, db_url),
         ],
         cwd=tree,
         env=env,

@@ -36,7 +36,7 @@ from idstore.model import IdentityStore, IdFormat, instance_id, new_store_id, to
 from idstore.store.host import StoreHost
 from idstore.store.schema import identity_stores, settings
 from idstore.store.sql import Connection
-from idstore.store.statements import insert_store
+from idstore.store.statements import LOCK_STORE, insert_store
 from idstore.store.statements import param as _p
 
 _PREFIX = "instance-name:"
@@ -45,11 +45,6 @@ _FILL_BATCH = 1000
 _NAME_OF = literal(_PREFIX) + _p("store_id")
 DELETE_INSTANCE_NAME = delete(settings).where(settings.c.name == _NAME_OF)
 _INSERT_NAME = insert(settings).values(name=_NAME_OF, value=_p("value"))
-_LOCK_STORE = (
-    select(identity_stores.c.seq)
-    .where(identity_stores.c.store_id == _p("store_id"))
-    .with_for_update()
-)
 _STORE_OF_INSTANCE = select(identity_stores.c.store_id).where(
     identity_stores.c.instance_id == _p("instance_id")
 )
@@ -145,7 +140,7 @@ class Instances:
         def work(conn: Connection) -> None:
             # The store's row first, so that two renames take turns (else, on PostgreSQL, both
             # delete the name's row and the second insert fails on its key).
-            if conn.one(_LOCK_STORE, store_id=store_id) is None:
+            if conn.one(LOCK_STORE, store_id=store_id) is None:
                 raise NotFound("IDENTITY_STORE", store_id)
             conn.run(DELETE_INSTANCE_NAME, store_id=store_id)
             if name:

@@ -5,6 +5,7 @@ keyword arguments: see sql.py). The audit and value column lists are those every
 user or group sets; the look-ups find a user or group id by a unique key, for the Store's
 GetUserId/GetGroupId and for naming the record at fault after a failed import.
 `id_format_of` reads the form of id a store issues, for the writers that create memberships.
+`LOCK_STORE` takes a store's row, for writers that must take turns on one store.
 `insert_store` is the one insert of a store's row, so that every store gets its instance id
 (sso-admin's look-up key) however it is created.
 """
@@ -65,6 +66,14 @@ GROUP_BY_EXTERNAL_ID = (
         group_external_ids.c.store_id == param("store_id"),
         group_external_ids.c.key == param("key"),
     )
+)
+
+# Writers that must take turns on one store take its row first (PostgreSQL; SQLite's writers
+# are serial): a SCIM token's count, an instance's rename.
+LOCK_STORE = (
+    select(identity_stores.c.seq)
+    .where(identity_stores.c.store_id == param("store_id"))
+    .with_for_update()
 )
 
 _ID_FORMAT = select(identity_stores.c.id_format).where(

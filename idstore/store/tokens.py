@@ -22,18 +22,14 @@ from sqlalchemy import delete, func, insert, select
 from idstore.errors import NotFound, QuotaExceeded
 from idstore.model import from_ms, to_ms
 from idstore.store.host import StoreHost
-from idstore.store.schema import identity_stores, scim_tokens
+from idstore.store.schema import scim_tokens
 from idstore.store.sql import Connection
+from idstore.store.statements import LOCK_STORE
 from idstore.store.statements import param as _p
 
 T = TypeVar("T")
 
 
-_LOCK_STORE = (
-    select(identity_stores.c.seq)
-    .where(identity_stores.c.store_id == _p("store_id"))
-    .with_for_update()
-)
 _COUNT_ACTIVE = (
     select(func.count())
     .select_from(scim_tokens)
@@ -105,7 +101,7 @@ class ScimTokens:
         """Record a new token's digest; QuotaExceeded if the store has `max_active` live ones."""
 
         def work(conn: Connection) -> ScimToken:
-            if conn.one(_LOCK_STORE, store_id=store_id) is None:
+            if conn.one(LOCK_STORE, store_id=store_id) is None:
                 raise NotFound("IDENTITY_STORE", store_id)
             active = conn.scalar(_COUNT_ACTIVE, store_id=store_id, now=to_ms(at))
             if active >= max_active:
